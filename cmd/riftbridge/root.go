@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/riftbridge/riftbridge/config"
+)
+
+// globalFlags are shared by every subcommand.
+type globalFlags struct {
+	configFile string
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	var g globalFlags
+	root := &cobra.Command{
+		Use:           "riftbridge",
+		Short:         "Bridge League of Legends match telemetry into Datadog",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().StringVar(&g.configFile, "config", os.Getenv(config.EnvPrefix+"_CONFIG"), "config file (YAML); env "+config.EnvPrefix+"_CONFIG")
+	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn, error")
+	root.PersistentFlags().String("sink", config.SinkDogStatsD, "where points go: dogstatsd or stdout")
+	root.PersistentFlags().String("statsd-addr", "127.0.0.1:8125", "DogStatsD address: host:port, udp://host:port or unix:///path; empty uses DD_DOGSTATSD_URL/DD_AGENT_HOST")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput{err} })
+
+	root.AddCommand(newReplayCmd(&g, stdout, stderr), newVersionCmd(stdout))
+	return root
+}
+
+// persistentFlagKeys maps the root's flags to their config keys.
+var persistentFlagKeys = map[string]string{
+	"log-level":   "log.level",
+	"sink":        "sink",
+	"statsd-addr": "statsd.address",
+}
+
+// loadConfig loads and validates the configuration for a subcommand whose own
+// flags map to config keys through flagKeys.
+func loadConfig(cmd *cobra.Command, g *globalFlags, flagKeys map[string]string) (*config.Config, error) {
+	keys := map[string]string{}
+	for name, key := range persistentFlagKeys {
+		keys[name] = key
+	}
+	for name, key := range flagKeys {
+		keys[name] = key
+	}
+	flags := pflag.NewFlagSet("all", pflag.ContinueOnError)
+	flags.AddFlagSet(cmd.Flags())
+	flags.AddFlagSet(cmd.InheritedFlags())
+	cfg, err := config.Load(g.configFile, flags, keys)
+	if err != nil {
+		return nil, badInput{err}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, badInput{fmt.Errorf("invalid configuration: %s", joinLines(err))}
+	}
+	return cfg, nil
+}
+
+// newLogger builds the process logger on stderr: quiet (info) by default.
+func newLogger(cfg *config.Config, stderr io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Log.Level)) // validated already
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(stderr, opts))
+}

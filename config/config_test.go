@@ -1,0 +1,159 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+// loadAndValidate mirrors what the CLI does with a config file.
+func loadAndValidate(path string) error {
+	cfg, err := Load(path, nil, nil)
+	if err != nil {
+		return err
+	}
+	return cfg.Validate()
+}
+
+func TestInvalidConfigs(t *testing.T) {
+	tests := []struct {
+		file string
+		want string
+	}{
+		{"invalid-sink.yaml", `"sink": must be "dogstatsd" or "stdout", not "kafka"`},
+		{"invalid-log-level.yaml", `"log.level": must be debug, info, warn or error, not "verbose"`},
+		{"invalid-log-format.yaml", `"log.format": must be text or json, not "xml"`},
+		{"invalid-statsd-address.yaml", `"statsd.address": "localhost" is not host:port`},
+		{"invalid-statsd-scheme.yaml", `"statsd.address": scheme "tcp" is not supported; use host:port, udp://host:port or unix:///path`},
+		{"invalid-statsd-unix-path.yaml", `"statsd.address": unix socket path must be absolute (unix:///var/run/datadog/dsd.socket), not "unix://run/dsd.socket"`},
+		{"invalid-metrics-namespace.yaml", `"metrics.namespace": "9lol." must start with a letter`},
+		{"invalid-metrics-tags.yaml", `"metrics.tags": "Env:Prod" is not a lowercase key:value tag`},
+		{"invalid-drop-tags-unknown.yaml", `"metrics.drop_tags": "summoner" is not a tag riftbridge sets`},
+		{"invalid-drop-tags-series.yaml", `"metrics.drop_tags": "team" tells series of one match apart and cannot be dropped`},
+		{"invalid-replay-speed.yaml", `"replay.speed": must be 0 (as fast as possible) or a positive multiple of real time, not -2`},
+		{"invalid-replay-plot.yaml", `"replay.plot": must name a .png file, not "gold.jpg"`},
+		{"invalid-unknown-key.yaml", `config testdata/invalid-unknown-key.yaml: unknown key "statsd.adress"`},
+		{"invalid-type.yaml", `config testdata/invalid-type.yaml: 'replay.speed' cannot parse value as 'float64'`},
+		{"invalid-yaml.yaml", `config testdata/invalid-yaml.yaml: While parsing config: yaml: line 2: mapping values are not allowed in this context`},
+	}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		seen[tt.file] = true
+		t.Run(tt.file, func(t *testing.T) {
+			err := loadAndValidate(filepath.Join("testdata", tt.file))
+			if err == nil {
+				t.Fatalf("no error, want %q", tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %q\nwant it to contain %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans several lines: %q", err)
+			}
+		})
+	}
+	// Every fixture must be covered: one rule, one file, one expected error.
+	files, _ := filepath.Glob("testdata/invalid-*.yaml")
+	for _, f := range files {
+		if !seen[filepath.Base(f)] {
+			t.Errorf("%s has no expected error in this table", f)
+		}
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	cfg := NewDefault()
+	cfg.Sink = "kafka"
+	cfg.Replay.Speed = -1
+	cfg.Metrics.DropTags = []string{"team"}
+	err := cfg.Validate()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, key := range []string{`"sink"`, `"replay.speed"`, `"metrics.drop_tags"`} {
+		if !strings.Contains(err.Error(), key) {
+			t.Errorf("error %q does not name %s", err, key)
+		}
+	}
+}
+
+func TestDefaultIsValid(t *testing.T) {
+	if err := NewDefault().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadFullFile(t *testing.T) {
+	cfg, err := Load("testdata/valid-full.yaml", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	want := &Config{
+		Sink:    SinkStdout,
+		Log:     Log{Level: "debug", Format: "json"},
+		Statsd:  Statsd{Address: "unix:///var/run/datadog/dsd.socket"},
+		Metrics: Metrics{Namespace: "lol", Tags: []string{"env:test"}, DropTags: []string{"match_id", "patch"}},
+		Replay: Replay{
+			Timeline: []string{"samples/KR_7014499581.timeline.json"},
+			Match:    "samples/KR_7014499581.match.json",
+			Speed:    60, Backfill: true, Plot: "gold.png",
+		},
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("got  %+v\nwant %+v", cfg, want)
+	}
+	if got := cfg.Metrics.Prefix(); got != "lol." {
+		t.Errorf("Prefix() = %q, want lol.", got)
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	// file < env < flags
+	dir := t.TempDir()
+	path := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(path, []byte("replay:\n  speed: 2\n  match: from-file.json\nsink: stdout\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("RIFTBRIDGE_REPLAY_SPEED", "4")
+	t.Setenv("RIFTBRIDGE_STATSD_ADDRESS", "10.0.0.1:8125")
+	flags := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	flags.Float64("speed", 0, "")
+	flags.String("statsd-addr", "", "")
+	if err := flags.Parse([]string{"--speed", "8"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(path, flags, map[string]string{"speed": "replay.speed", "statsd-addr": "statsd.address"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Replay.Speed != 8 {
+		t.Errorf("speed = %v, want the flag's 8", cfg.Replay.Speed)
+	}
+	if cfg.Statsd.Address != "10.0.0.1:8125" {
+		t.Errorf("statsd.address = %q, want the env's (flag not set)", cfg.Statsd.Address)
+	}
+	if cfg.Replay.Match != "from-file.json" || cfg.Sink != SinkStdout {
+		t.Errorf("file values lost: %+v", cfg)
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	_, err := Load("testdata/does-not-exist.yaml", nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "config testdata/does-not-exist.yaml: no such file or directory") {
+		t.Fatalf("error = %v", err)
+	}
+}
+
+// TestSampleConfigIsValid keeps the example shipped in samples/ loadable.
+func TestSampleConfigIsValid(t *testing.T) {
+	if err := loadAndValidate("../samples/riftbridge.yaml"); err != nil {
+		t.Fatal(err)
+	}
+}

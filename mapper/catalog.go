@@ -1,0 +1,180 @@
+package mapper
+
+// Spec documents one metric the mapper emits. The catalog is the single source
+// of truth for the README table and the generated dashboards and monitors.
+type Spec struct {
+	Name        string   // without namespace, e.g. "team.gold"
+	Kind        Kind     // Gauge or Count
+	Unit        string   // Datadog unit name, e.g. "gold", "second", "event"
+	Tags        []string // tag keys the metric can carry (where known)
+	Description string
+}
+
+// Tag keys. Values are lowercased and sanitised for DogStatsD.
+const (
+	TagMatchID        = "match_id"
+	TagPlatform       = "platform"
+	TagQueue          = "queue"
+	TagPatch          = "patch"
+	TagGameMode       = "game_mode"
+	TagTeam           = "team"
+	TagParticipantID  = "participant_id"
+	TagChampion       = "champion"
+	TagPosition       = "position"
+	TagEventType      = "event_type"
+	TagKillerChampion = "killer_champion"
+	TagVictimChampion = "victim_champion"
+	TagMonsterType    = "monster_type"
+	TagMonsterSubtype = "monster_subtype"
+	TagBuildingType   = "building_type"
+	TagLane           = "lane"
+	TagTowerType      = "tower_type"
+	TagDragonType     = "dragon_type"
+	TagWardType       = "ward_type"
+	TagMoment         = "moment"
+)
+
+// Metric names (without namespace).
+const (
+	MetricParticipantGold          = "participant.gold"
+	MetricParticipantGoldCurrent   = "participant.gold.current"
+	MetricParticipantGoldPerSecond = "participant.gold.per_second"
+	MetricParticipantXP            = "participant.xp"
+	MetricParticipantLevel         = "participant.level"
+	MetricParticipantCS            = "participant.cs"
+	MetricParticipantCSMinions     = "participant.cs.minions"
+	MetricParticipantCSJungle      = "participant.cs.jungle"
+	MetricParticipantPositionX     = "participant.position.x"
+	MetricParticipantPositionY     = "participant.position.y"
+	MetricParticipantCCTime        = "participant.time_enemy_spent_controlled"
+	MetricParticipantKills         = "participant.kills"
+	MetricParticipantDeaths        = "participant.deaths"
+	MetricParticipantAssists       = "participant.assists"
+	participantChampionPrefix      = "participant.champion."
+	participantDamagePrefix        = "participant.damage."
+
+	MetricTeamGold          = "team.gold"
+	MetricTeamXP            = "team.xp"
+	MetricTeamCS            = "team.cs"
+	MetricTeamKills         = "team.kills"
+	MetricTeamDeaths        = "team.deaths"
+	MetricTeamTowers        = "team.towers"
+	MetricTeamInhibitors    = "team.inhibitors"
+	MetricTeamPlates        = "team.plates"
+	MetricTeamDragons       = "team.dragons"
+	MetricTeamDragonsByType = "team.dragons.by_type"
+	MetricTeamBarons        = "team.barons"
+	MetricTeamHeralds       = "team.heralds"
+	MetricTeamVoidgrubs     = "team.voidgrubs"
+	MetricTeamAtakhans      = "team.atakhans"
+	MetricTeamWardsPlaced   = "team.wards.placed"
+	MetricTeamWardsKilled   = "team.wards.killed"
+
+	MetricMatchGoldDiff = "match.gold_diff"
+	MetricMatchXPDiff   = "match.xp_diff"
+	MetricMatchGameTime = "match.game_time"
+
+	MetricEventCount            = "event.count"
+	MetricEventChampionKill     = "event.champion_kill"
+	MetricEventEliteMonsterKill = "event.elite_monster_kill"
+	MetricEventBuildingKill     = "event.building_kill"
+	MetricEventWardPlaced       = "event.ward_placed"
+)
+
+// Notable moments, sent as Datadog events tagged moment:<name>.
+const (
+	MomentFirstBlood = "first_blood"
+	MomentMultiKill  = "multikill"
+	MomentAce        = "ace"
+	MomentDragonSoul = "dragon_soul"
+	MomentBaron      = "baron"
+	MomentElder      = "elder_dragon"
+	MomentAtakhan    = "atakhan"
+	MomentGameEnd    = "game_end"
+)
+
+// Moments lists every notable moment the mapper can send as an event.
+func Moments() []string {
+	return []string{MomentFirstBlood, MomentMultiKill, MomentAce, MomentDragonSoul, MomentBaron, MomentElder, MomentAtakhan, MomentGameEnd}
+}
+
+// ChampionStatNames are the snake_case names of the 25 championStats keys,
+// in Riot's (alphabetical) order: lol.participant.champion.<name>.
+func ChampionStatNames() []string {
+	return []string{
+		"ability_haste", "ability_power", "armor", "armor_pen", "armor_pen_percent",
+		"attack_damage", "attack_speed", "bonus_armor_pen_percent", "bonus_magic_pen_percent",
+		"cc_reduction", "cooldown_reduction", "health", "health_max", "health_regen",
+		"lifesteal", "magic_pen", "magic_pen_percent", "magic_resist", "movement_speed",
+		"omnivamp", "physical_vamp", "power", "power_max", "power_regen", "spell_vamp",
+	}
+}
+
+// DamageStatNames are the snake_case names of the 12 damageStats keys:
+// lol.participant.damage.<name>.
+func DamageStatNames() []string {
+	return []string{
+		"magic_damage_done", "magic_damage_done_to_champions", "magic_damage_taken",
+		"physical_damage_done", "physical_damage_done_to_champions", "physical_damage_taken",
+		"total_damage_done", "total_damage_done_to_champions", "total_damage_taken",
+		"true_damage_done", "true_damage_done_to_champions", "true_damage_taken",
+	}
+}
+
+// Catalog lists every metric the mapper emits.
+func Catalog() []Spec {
+	match := []string{TagMatchID, TagPlatform, TagQueue, TagPatch, TagGameMode}
+	with := func(extra ...string) []string { return append(append([]string{}, match...), extra...) }
+	participant := with(TagTeam, TagParticipantID, TagChampion, TagPosition)
+	team := with(TagTeam)
+
+	specs := []Spec{
+		{MetricParticipantGold, Gauge, "gold", participant, "Total gold earned so far (the figure Riot's totalGold reports)."},
+		{MetricParticipantGoldCurrent, Gauge, "gold", participant, "Unspent gold."},
+		{MetricParticipantGoldPerSecond, Gauge, "gold", participant, "Passive gold income per second."},
+		{MetricParticipantXP, Gauge, "point", participant, "Experience earned so far."},
+		{MetricParticipantLevel, Gauge, "level", participant, "Champion level."},
+		{MetricParticipantCS, Gauge, "unit", participant, "Creep score: lane minions plus jungle monsters."},
+		{MetricParticipantCSMinions, Gauge, "unit", participant, "Lane minions killed."},
+		{MetricParticipantCSJungle, Gauge, "unit", participant, "Jungle monsters killed."},
+		{MetricParticipantPositionX, Gauge, "unit", participant, "Map x coordinate at the frame."},
+		{MetricParticipantPositionY, Gauge, "unit", participant, "Map y coordinate at the frame."},
+		{MetricParticipantCCTime, Gauge, "second", participant, "Cumulative time this participant kept enemies crowd-controlled."},
+		{MetricParticipantKills, Gauge, "kill", participant, "Champion kills so far."},
+		{MetricParticipantDeaths, Gauge, "death", participant, "Deaths so far."},
+		{MetricParticipantAssists, Gauge, "assist", participant, "Kill assists so far."},
+	}
+	for _, n := range ChampionStatNames() {
+		specs = append(specs, Spec{participantChampionPrefix + n, Gauge, "stat", participant, "Champion stat " + n + " at the frame."})
+	}
+	for _, n := range DamageStatNames() {
+		specs = append(specs, Spec{participantDamagePrefix + n, Gauge, "damage", participant, "Cumulative " + n + "."})
+	}
+	specs = append(specs,
+		Spec{MetricTeamGold, Gauge, "gold", team, "Sum of the team's total gold."},
+		Spec{MetricTeamXP, Gauge, "point", team, "Sum of the team's experience."},
+		Spec{MetricTeamCS, Gauge, "unit", team, "Sum of the team's creep score."},
+		Spec{MetricTeamKills, Gauge, "kill", team, "Champion kills by the team so far (executions excluded)."},
+		Spec{MetricTeamDeaths, Gauge, "death", team, "Deaths of the team's champions so far (executions included)."},
+		Spec{MetricTeamTowers, Gauge, "building", team, "Enemy towers destroyed by the team."},
+		Spec{MetricTeamInhibitors, Gauge, "building", team, "Enemy inhibitors destroyed by the team."},
+		Spec{MetricTeamPlates, Gauge, "unit", team, "Enemy turret plates taken by the team."},
+		Spec{MetricTeamDragons, Gauge, "unit", team, "Dragons slain by the team, elder included."},
+		Spec{MetricTeamDragonsByType, Gauge, "unit", with(TagTeam, TagDragonType), "Dragons slain by the team, by dragon type."},
+		Spec{MetricTeamBarons, Gauge, "unit", team, "Baron Nashor kills."},
+		Spec{MetricTeamHeralds, Gauge, "unit", team, "Rift Herald kills."},
+		Spec{MetricTeamVoidgrubs, Gauge, "unit", team, "Voidgrub (horde) kills."},
+		Spec{MetricTeamAtakhans, Gauge, "unit", team, "Atakhan kills."},
+		Spec{MetricTeamWardsPlaced, Gauge, "unit", team, "Wards placed by the team."},
+		Spec{MetricTeamWardsKilled, Gauge, "unit", team, "Enemy wards destroyed by the team."},
+		Spec{MetricMatchGoldDiff, Gauge, "gold", match, "Team gold, blue minus red."},
+		Spec{MetricMatchXPDiff, Gauge, "point", match, "Team experience, blue minus red."},
+		Spec{MetricMatchGameTime, Gauge, "second", match, "Game clock at the frame."},
+		Spec{MetricEventCount, Count, "event", with(TagEventType), "Timeline events, by type (snake_case of Riot's type)."},
+		Spec{MetricEventChampionKill, Count, "kill", with(TagTeam, TagKillerChampion, TagVictimChampion), "Champion kills by killer and victim champion; team is the killer's."},
+		Spec{MetricEventEliteMonsterKill, Count, "unit", with(TagTeam, TagMonsterType, TagMonsterSubtype), "Epic monster kills; team is the killer's."},
+		Spec{MetricEventBuildingKill, Count, "building", with(TagTeam, TagBuildingType, TagLane, TagTowerType), "Structures destroyed; team is the destroyer's."},
+		Spec{MetricEventWardPlaced, Count, "unit", with(TagTeam, TagWardType), "Wards placed, by ward type."},
+	)
+	return specs
+}
