@@ -10,6 +10,9 @@ const (
 	Gauge Kind = iota + 1
 	// Count is summed over a flush interval.
 	Count
+	// Distribution is one sample of a server-side distribution (percentiles
+	// across hosts), used for latencies. It cannot carry a timestamp.
+	Distribution
 )
 
 func (k Kind) String() string {
@@ -18,6 +21,8 @@ func (k Kind) String() string {
 		return "gauge"
 	case Count:
 		return "count"
+	case Distribution:
+		return "distribution"
 	}
 	return "unknown"
 }
@@ -53,8 +58,31 @@ const (
 	AlertWarning AlertType = "warning"
 )
 
-// Batch is what the mapper produces for one frame.
+// CheckStatus is a Datadog service check status.
+type CheckStatus int
+
+// Service check statuses, as DogStatsD numbers them.
+const (
+	CheckOK CheckStatus = iota
+	CheckWarning
+	CheckCritical
+	CheckUnknown
+)
+
+// ServiceCheck reports whether something riftbridge depends on works, like
+// an Agent integration's can_connect check. Name carries no namespace.
+type ServiceCheck struct {
+	Name    string
+	Status  CheckStatus
+	Message string
+	Tags    []string
+	Time    time.Time
+}
+
+// Batch is what the mapper produces for one frame, or what the bridge
+// reports about itself.
 type Batch struct {
-	Points []Point
-	Events []Event
+	Points        []Point
+	Events        []Event
+	ServiceChecks []ServiceCheck
 }

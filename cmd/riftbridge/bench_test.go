@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync/atomic"
+	"testing"
+
+	"github.com/riftbridge/riftbridge/config"
+	"github.com/riftbridge/riftbridge/riot"
+	"github.com/riftbridge/riftbridge/sink/statsdtest"
+)
+
+// discardUDP reads and drops datagrams, counting bytes, so a benchmark can
+// run for any b.N without holding what it received.
+func discardUDP(b *testing.B) (addr string, received *atomic.Int64) {
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	received = &atomic.Int64{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 1<<16)
+		for {
+			n, _, err := conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			received.Add(int64(n))
+		}
+	}()
+	b.Cleanup(func() {
+		conn.Close()
+		<-done
+	})
+	return conn.LocalAddr().String(), received
+}
+
+// BenchmarkReplayUDP is a whole replay of the sample at speed 0 — read,
+// decode, map, send to a real UDP listener, flush — as `riftbridge replay`
+// runs it.
+func BenchmarkReplayUDP(b *testing.B) {
+	for _, backfill := range []bool{false, true} {
+		name := "live"
+		if backfill {
+			name = "backfill"
+		}
+		b.Run(name, func(b *testing.B) {
+			statsdtest.ClearEnv(b)
+			addr, received := discardUDP(b)
+			cfg := config.NewDefault()
+			cfg.Statsd.Address = addr
+			cfg.Replay.Timeline = []string{sampleTimeline}
+			cfg.Replay.Match = sampleMatch
+			cfg.Replay.Backfill = backfill
+			log := slog.New(slog.DiscardHandler)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := replay(context.Background(), cfg, io.Discard, io.Discard, log); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(16750*float64(b.N)/b.Elapsed().Seconds(), "points/s")
+			b.ReportMetric(float64(received.Load())/float64(b.N), "bytes_sent/op")
+		})
+	}
+}
+
+// BenchmarkStdlibDecode is the floor: a bare encoding/json decode of the
+// sample timeline's bytes into the v5 types.
+func BenchmarkStdlibDecode(b *testing.B) {
+	data, err := os.ReadFile(sampleTimeline)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var tl riot.Timeline
+		if err := json.Unmarshal(data, &tl); err != nil {
+			b.Fatal(errors.Join(err))
+		}
+	}
+}

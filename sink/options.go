@@ -1,0 +1,96 @@
+package sink
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/DataDog/datadog-go/v5/statsd"
+)
+
+// DefaultNamespace prefixes every metric name unless WithNamespace says otherwise.
+const DefaultNamespace = "lol."
+
+// Option configures the DogStatsD and stdout sinks.
+type Option func(*config)
+
+type config struct {
+	namespace  string
+	tags       []string
+	timestamps bool
+	client     statsd.ClientInterface
+	statsdOpts []statsd.Option
+	logger     *slog.Logger
+}
+
+// WithNamespace sets the prefix of every metric name; a trailing "." is added
+// if missing and "" means no prefix. Default: DefaultNamespace ("lol.").
+func WithNamespace(ns string) Option {
+	return func(c *config) {
+		if ns != "" && !strings.HasSuffix(ns, ".") {
+			ns += "."
+		}
+		c.namespace = ns
+	}
+}
+
+// WithTags adds global "key:value" tags to every point and event, before the
+// point's own tags. Default: none.
+func WithTags(tags []string) Option {
+	return func(c *config) { c.tags = append([]string(nil), tags...) }
+}
+
+// WithTimestamps, when on, sends each point with its Point.Time (DogStatsD
+// "|T", Agent ≥ 7.40), bypassing aggregation in the client and the Agent;
+// points with a zero time are still stamped by the Agent. Off, the Agent
+// stamps points on arrival. Events always carry their own time. Default: off.
+func WithTimestamps(on bool) Option {
+	return func(c *config) { c.timestamps = on }
+}
+
+// WithClient makes the DogStatsD sink send through client instead of dialling
+// its address. The client is used as configured: its own namespace, global
+// tags and error handler apply, WithNamespace, WithTags and WithStatsdOptions
+// are ignored, and Stats().Errors only counts what the sink itself rejects.
+// The sink owns the client and closes it on Close. Default: a client built
+// from the address.
+func WithClient(client statsd.ClientInterface) Option {
+	return func(c *config) { c.client = client }
+}
+
+// WithStatsdOptions passes options to the datadog-go client the DogStatsD
+// sink builds, e.g. statsd.WithoutTelemetry(). The sink's own namespace, tags
+// and error handler are applied after them. Default: none.
+func WithStatsdOptions(opts ...statsd.Option) Option {
+	return func(c *config) { c.statsdOpts = append(c.statsdOpts, opts...) }
+}
+
+// WithLogger sets where the sinks report the first delivery failure and the
+// first invalid item; nil discards. Default: slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l == nil {
+			l = slog.New(slog.DiscardHandler)
+		}
+		c.logger = l
+	}
+}
+
+// newConfig applies opts over the defaults and rejects a namespace or global
+// tag that would corrupt datagrams: those come from configuration, so they
+// deserve an error rather than silent rewriting.
+func newConfig(opts []Option) (config, error) {
+	c := config{namespace: DefaultNamespace, logger: slog.Default()}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.namespace != "" && (!isLetter(c.namespace[0]) || sanitizeName(c.namespace) != c.namespace) {
+		return config{}, fmt.Errorf("namespace %q: must start with a letter and hold only ASCII letters, digits, _ and .", c.namespace)
+	}
+	for _, t := range c.tags {
+		if t == "" || sanitizeTag(t) != t {
+			return config{}, fmt.Errorf("global tag %q: must be non-empty, without spaces, control characters, | or ,", t)
+		}
+	}
+	return c, nil
+}

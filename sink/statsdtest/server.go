@@ -1,0 +1,168 @@
+// Package statsdtest runs real DogStatsD listeners and strictly parses what
+// they receive, for end-to-end tests of anything that talks to an Agent.
+package statsdtest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Server collects the lines of every datagram sent to it.
+type Server struct {
+	conn net.PacketConn
+	addr string
+	done chan struct{} // closed when the reading goroutine ends
+
+	mu      sync.Mutex
+	lines   []string      // including Sync markers
+	syncs   int           // markers sent
+	err     error         // why reading stopped
+	arrived chan struct{} // closed, then replaced, whenever lines grow or reading stops
+}
+
+// syncMarker starts the lines Sync sends itself; they never show in results.
+const syncMarker = "statsdtest.sync:"
+
+// ListenUDP starts a server on a free UDP port of 127.0.0.1, stopped by t's
+// cleanup.
+func ListenUDP(t testing.TB) *Server {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("statsdtest: listen udp: %v", err)
+	}
+	return serve(t, conn, conn.LocalAddr().String())
+}
+
+// ListenUnix starts a server on a unixgram socket in t.TempDir(), the
+// transport of the Agent's dogstatsd_socket, stopped by t's cleanup.
+func ListenUnix(t testing.TB) *Server {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "dsd.socket")
+	conn, err := net.ListenPacket("unixgram", path)
+	if err != nil {
+		t.Fatalf("statsdtest: listen unixgram %s: %v", path, err)
+	}
+	return serve(t, conn, "unix://"+path)
+}
+
+func serve(t testing.TB, conn net.PacketConn, addr string) *Server {
+	// A client flushing a burst must not outrun the reader into drops.
+	if err := conn.(interface{ SetReadBuffer(int) error }).SetReadBuffer(4 << 20); err != nil {
+		_ = conn.Close()
+		t.Fatalf("statsdtest: %s: set read buffer: %v", addr, err)
+	}
+	s := &Server{
+		conn:    conn,
+		addr:    addr,
+		done:    make(chan struct{}),
+		arrived: make(chan struct{}),
+	}
+	go s.read()
+	t.Cleanup(func() {
+		_ = conn.Close()
+		<-s.done
+	})
+	return s
+}
+
+func (s *Server) read() {
+	defer close(s.done)
+	// Large enough for any datagram, UDP or Unix.
+	buf := make([]byte, 1<<16)
+	for {
+		n, _, err := s.conn.ReadFrom(buf)
+		s.mu.Lock()
+		if err != nil {
+			s.err = err
+		}
+		for line := range strings.SplitSeq(string(buf[:n]), "\n") {
+			if line != "" {
+				s.lines = append(s.lines, line)
+			}
+		}
+		close(s.arrived)
+		s.arrived = make(chan struct{})
+		s.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Addr returns the address in the form sink.NewDogStatsD and datadog-go
+// accept: "127.0.0.1:port" or "unix:///path".
+func (s *Server) Addr() string { return s.addr }
+
+// Lines returns the lines received so far, in arrival order; datagrams are
+// split on newlines and empty lines dropped.
+func (s *Server) Lines() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return visible(s.lines)
+}
+
+// WaitFor blocks until ok holds for the lines received so far and returns
+// them. It fails with the lines so far if ctx ends or the server stops first.
+func (s *Server) WaitFor(ctx context.Context, ok func(lines []string) bool) ([]string, error) {
+	raw, err := s.wait(ctx, func(raw []string) bool { return ok(visible(raw)) })
+	return visible(raw), err
+}
+
+// Sync returns exactly the lines sent to s before the call, once all have been
+// read. Datagrams from a client whose Flush or Close has returned are queued
+// ahead of the marker Sync sends, so no sleep or line count is needed.
+func (s *Server) Sync(ctx context.Context) ([]string, error) {
+	s.mu.Lock()
+	s.syncs++
+	marker := syncMarker + strconv.Itoa(s.syncs)
+	s.mu.Unlock()
+
+	local := s.conn.LocalAddr()
+	conn, err := net.Dial(local.Network(), local.String())
+	if err != nil {
+		return nil, fmt.Errorf("statsdtest %s: sync: %w", s.addr, err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte(marker)); err != nil {
+		return nil, fmt.Errorf("statsdtest %s: sync: %w", s.addr, err)
+	}
+	raw, err := s.wait(ctx, func(raw []string) bool { return slices.Contains(raw, marker) })
+	if err != nil {
+		return visible(raw), err
+	}
+	return visible(raw[:slices.Index(raw, marker)]), nil
+}
+
+// wait blocks until done holds for a snapshot of every line, markers
+// included, and returns that snapshot.
+func (s *Server) wait(ctx context.Context, done func(raw []string) bool) ([]string, error) {
+	for {
+		s.mu.Lock()
+		raw, stopped, arrived := slices.Clone(s.lines), s.err, s.arrived
+		s.mu.Unlock()
+		if done(raw) {
+			return raw, nil
+		}
+		if stopped != nil {
+			return raw, fmt.Errorf("statsdtest %s: %d lines, reading stopped: %w", s.addr, len(raw), stopped)
+		}
+		select {
+		case <-arrived:
+		case <-ctx.Done():
+			return raw, fmt.Errorf("statsdtest %s: %d lines and still waiting: %w", s.addr, len(raw), ctx.Err())
+		}
+	}
+}
+
+// visible returns a copy of lines without Sync markers.
+func visible(lines []string) []string {
+	return slices.DeleteFunc(slices.Clone(lines), func(l string) bool { return strings.HasPrefix(l, syncMarker) })
+}

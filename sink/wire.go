@@ -1,0 +1,204 @@
+package sink
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/DataDog/datadog-go/v5/statsd"
+
+	"github.com/riftbridge/riftbridge/mapper"
+)
+
+// sourceType tags every event with its origin in the Datadog event stream.
+const sourceType = "riftbridge"
+
+// sample is a point made safe for the DogStatsD wire.
+type sample struct {
+	name  string // sanitised, without namespace
+	kind  mapper.Kind
+	value float64 // whole for counts
+	tags  []string
+	time  time.Time // zero when the Agent stamps the point
+}
+
+// sample checks p and sanitises what the datagram framing cannot carry. The
+// client validates nothing, so a stray "|", "," or newline would otherwise
+// corrupt the datagram and every point sharing it.
+func (c *config) sample(p mapper.Point, tc *tagCache) (sample, error) {
+	s := sample{name: sanitizeName(p.Name), kind: p.Kind, value: p.Value, tags: tc.sanitize(p.Tags)}
+	if s.name == "" || c.namespace == "" && !isLetter(s.name[0]) {
+		return sample{}, fmt.Errorf("point %q: not a metric name", p.Name)
+	}
+	if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
+		return sample{}, fmt.Errorf("point %s: value %v is not finite", s.name, p.Value)
+	}
+	switch p.Kind {
+	case mapper.Gauge, mapper.Distribution:
+	case mapper.Count:
+		// datadog-go sends counts as int64.
+		s.value = math.Round(p.Value)
+		if math.Abs(s.value) >= math.MaxInt64 {
+			return sample{}, fmt.Errorf("point %s: count %v does not fit an int64", s.name, p.Value)
+		}
+	default:
+		return sample{}, fmt.Errorf("point %s: unknown kind %d", s.name, p.Kind)
+	}
+	// datadog-go rejects timestamps at or before the epoch, and
+	// distributions cannot carry one.
+	if c.timestamps && p.Time.Unix() > 0 && p.Kind != mapper.Distribution {
+		s.time = p.Time
+	}
+	return s, nil
+}
+
+// event converts e to a datagram-safe statsd.Event. Title and text travel
+// with their byte lengths, so only newlines (which end a datagram line) need
+// care there; the other fields are delimited by "|" and "#".
+func event(e mapper.Event) (statsd.Event, error) {
+	title := strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, e.Title)
+	if strings.TrimSpace(title) == "" {
+		return statsd.Event{}, errors.New("event without a title")
+	}
+	var ts time.Time
+	if e.Time.Unix() > 0 {
+		ts = e.Time
+	}
+	return statsd.Event{
+		Title:          title,
+		Text:           crlf.Replace(e.Text),
+		Timestamp:      ts,
+		AggregationKey: sanitizeTag(e.AggregationKey),
+		SourceTypeName: sourceType,
+		AlertType:      alertType(e.AlertType),
+		Tags:           sanitizeTags(e.Tags),
+	}, nil
+}
+
+// serviceCheck converts sc to a datagram-safe statsd.ServiceCheck named with
+// the namespace, which datadog-go applies to metrics only.
+func (c *config) serviceCheck(sc mapper.ServiceCheck) (statsd.ServiceCheck, error) {
+	name := sanitizeName(sc.Name)
+	if name == "" || c.namespace == "" && !isLetter(name[0]) {
+		return statsd.ServiceCheck{}, fmt.Errorf("service check %q: not a check name", sc.Name)
+	}
+	if sc.Status < mapper.CheckOK || sc.Status > mapper.CheckUnknown {
+		return statsd.ServiceCheck{}, fmt.Errorf("service check %s: unknown status %d", name, sc.Status)
+	}
+	var ts time.Time
+	if sc.Time.Unix() > 0 {
+		ts = sc.Time
+	}
+	return statsd.ServiceCheck{
+		Name:      c.namespace + name,
+		Status:    statsd.ServiceCheckStatus(sc.Status),
+		Timestamp: ts,
+		// The message ends the line and is not length-prefixed: keep it on
+		// one line and free of field separators.
+		Message: strings.NewReplacer("\r", " ", "\n", " ", "|", "/").Replace(sc.Message),
+		Tags:    sanitizeTags(sc.Tags),
+	}, nil
+}
+
+// crlf turns carriage returns into the newlines datadog-go escapes as "\n".
+var crlf = strings.NewReplacer("\r\n", "\n", "\r", "\n")
+
+// alertType maps unknown alert types to info, the Agent's own default.
+func alertType(a mapper.AlertType) statsd.EventAlertType {
+	switch t := statsd.EventAlertType(a); t {
+	case statsd.Info, statsd.Warning, statsd.Error, statsd.Success:
+		return t
+	}
+	return statsd.Info
+}
+
+func isLetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
+
+// sanitizeName replaces every character Datadog does not allow in a metric
+// name with "_". It allocates only when something changes.
+func sanitizeName(s string) string {
+	if safeName(s) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r < utf8.RuneSelf && (isLetter(byte(r)) || '0' <= r && r <= '9' || r == '_' || r == '.') {
+			return r
+		}
+		return '_'
+	}, s)
+}
+
+func safeName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !isLetter(c) && !('0' <= c && c <= '9') && c != '_' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// sanitizeTag replaces what would break a tag list on the wire — "|", ",",
+// spaces and control characters — with "_". Everything else is left to the
+// mapper and the Datadog intake, which normalise tags themselves.
+func sanitizeTag(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '|' || r == ',' || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+// safeTag reports, without allocating, whether sanitizeTag would leave t as
+// it is: the hot path, since the mapper already sends clean tags.
+func safeTag(t string) bool {
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if c >= utf8.RuneSelf {
+			return sanitizeTag(t) == t
+		}
+		if c <= ' ' || c == '|' || c == ',' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// tagCache remembers the last tag list it sanitised. The mapper shares one
+// list across all ~50 points of a participant or team, so consecutive points
+// skip the scan; one cache lives per Write call, so no locking.
+type tagCache struct{ in, out []string }
+
+func (c *tagCache) sanitize(tags []string) []string {
+	if len(tags) > 0 && len(c.in) == len(tags) && &c.in[0] == &tags[0] {
+		return c.out
+	}
+	c.in, c.out = tags, sanitizeTags(tags)
+	return c.out
+}
+
+// sanitizeTags returns tags itself when every tag is safe, else a sanitised
+// copy without empty tags: point tags are shared and must not be modified.
+func sanitizeTags(tags []string) []string {
+	for i, t := range tags {
+		if t == "" || !safeTag(t) {
+			clean := append([]string(nil), tags[:i]...)
+			for _, t := range tags[i:] {
+				if t != "" {
+					clean = append(clean, sanitizeTag(t))
+				}
+			}
+			return clean
+		}
+	}
+	return tags
+}
