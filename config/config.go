@@ -8,8 +8,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/riftbridge/riftbridge/mapper"
+	"github.com/riftbridge/riftbridge/riot"
+	"github.com/riftbridge/riftbridge/riot/ratelimit"
 )
 
 // Sink kinds.
@@ -28,6 +31,74 @@ type Config struct {
 	Statsd  Statsd  `mapstructure:"statsd"`
 	Metrics Metrics `mapstructure:"metrics"`
 	Replay  Replay  `mapstructure:"replay"`
+	Riot    Riot    `mapstructure:"riot"`
+	// Players are the players `riftbridge run` watches.
+	Players []Player `mapstructure:"players"`
+	Pollers Pollers  `mapstructure:"pollers"`
+	Health  Health   `mapstructure:"health"`
+}
+
+// Riot configures access to the Riot API.
+type Riot struct {
+	// APIKey is the Riot API key; also read from RIOT_API_KEY. Never logged.
+	APIKey Secret `mapstructure:"api_key"`
+	// APIKeyFile is read for the key when APIKey is empty (a mounted secret).
+	APIKeyFile string `mapstructure:"api_key_file"`
+	// BaseURL is the host template, {route} being a platform or a regional
+	// cluster; point it at a proxy or test server as
+	// "http://127.0.0.1:9000/{route}".
+	BaseURL string `mapstructure:"base_url"`
+	// Timeout bounds one HTTP request.
+	Timeout time.Duration `mapstructure:"timeout"`
+	// MaxRetries caps retries of 429s, 5xx and network errors.
+	MaxRetries int `mapstructure:"max_retries"`
+	// AppRateLimit is the application limit assumed until Riot's headers
+	// say otherwise, "count:seconds,…"; the development key's by default,
+	// so a cold start never overshoots.
+	AppRateLimit string `mapstructure:"app_rate_limit"`
+}
+
+// Player is one watched player.
+type Player struct {
+	// RiotID is "Name#TAG", as the client shows it.
+	RiotID string `mapstructure:"riot_id"`
+	// Platform is the player's server: kr, euw1, na1, …
+	Platform string `mapstructure:"platform"`
+}
+
+// Pollers tunes the live pollers. An interval is "at most once per
+// interval", like an Agent check's min_collection_interval, plus jitter.
+type Pollers struct {
+	Spectator SpectatorPoller `mapstructure:"spectator"`
+	Matches   MatchPoller     `mapstructure:"matches"`
+	// Jitter adds up to this fraction of an interval to each wait, so
+	// players' polls spread out instead of firing together.
+	Jitter float64 `mapstructure:"jitter"`
+	// Timeout bounds one poll, retries and rate-limit waits included.
+	Timeout time.Duration `mapstructure:"timeout"`
+}
+
+// SpectatorPoller watches for live games.
+type SpectatorPoller struct {
+	// Interval bounds how long a game start goes unnoticed.
+	Interval time.Duration `mapstructure:"interval"`
+}
+
+// MatchPoller fetches finished matches.
+type MatchPoller struct {
+	// Interval is the safety sweep of each player's match list, for games
+	// the spectator cannot see (some custom queues) or missed.
+	Interval time.Duration `mapstructure:"interval"`
+	// RetryInterval spaces attempts at a match Riot has not processed yet.
+	RetryInterval time.Duration `mapstructure:"retry_interval"`
+	// GiveUpAfter abandons a match still unprocessed after this long.
+	GiveUpAfter time.Duration `mapstructure:"give_up_after"`
+}
+
+// Health configures the /healthz and /readyz endpoints of `riftbridge run`.
+type Health struct {
+	// Address to listen on, e.g. "127.0.0.1:8686"; empty disables them.
+	Address string `mapstructure:"address"`
 }
 
 // Log configures the process log on stderr.
@@ -88,6 +159,22 @@ func NewDefault() *Config {
 		Log:     Log{Level: "info", Format: "text"},
 		Statsd:  Statsd{Address: "127.0.0.1:8125"},
 		Metrics: Metrics{Namespace: "lol."},
+		Riot: Riot{
+			BaseURL:      riot.DefaultBaseURL,
+			Timeout:      10 * time.Second,
+			MaxRetries:   3,
+			AppRateLimit: "20:1,100:120",
+		},
+		Players: []Player{},
+		Pollers: Pollers{
+			// 57 s plus up to 5 % jitter notices a game start within a minute
+			// for about 62 requests per player-hour.
+			Spectator: SpectatorPoller{Interval: 57 * time.Second},
+			Matches:   MatchPoller{Interval: 30 * time.Minute, RetryInterval: time.Minute, GiveUpAfter: 2 * time.Hour},
+			Jitter:    0.05,
+			Timeout:   30 * time.Second,
+		},
+		Health: Health{Address: "127.0.0.1:8686"},
 	}
 }
 
@@ -131,6 +218,68 @@ func (c *Config) Validate() error {
 	}
 	if c.Replay.Plot != "" && !strings.EqualFold(filepath.Ext(c.Replay.Plot), ".png") {
 		bad("replay.plot", "must name a .png file, not %q", c.Replay.Plot)
+	}
+	if err := riot.CheckBaseURL(c.Riot.BaseURL); err != nil {
+		bad("riot.base_url", "must be an http(s) url holding {route}, such as %s", riot.DefaultBaseURL)
+	}
+	if c.Riot.Timeout <= 0 {
+		bad("riot.timeout", "must be positive, not %v", c.Riot.Timeout)
+	}
+	if c.Riot.MaxRetries < 0 || c.Riot.MaxRetries > 10 {
+		bad("riot.max_retries", "must be between 0 and 10, not %d", c.Riot.MaxRetries)
+	}
+	if _, err := ratelimit.ParseLimits(c.Riot.AppRateLimit); err != nil || c.Riot.AppRateLimit == "" {
+		bad("riot.app_rate_limit", "must be count:seconds pairs such as 20:1,100:120, not %q", c.Riot.AppRateLimit)
+	}
+	seen := map[Player]bool{}
+	for i, p := range c.Players {
+		key := fmt.Sprintf("players[%d]", i)
+		name, tag, ok := strings.Cut(p.RiotID, "#")
+		if !ok || strings.TrimSpace(name) == "" || tag == "" || strings.Contains(tag, "#") {
+			bad(key+".riot_id", "%q is not a Riot ID of the form Name#TAG", p.RiotID)
+		}
+		if _, err := riot.NormalizePlatform(p.Platform); err != nil {
+			bad(key+".platform", "%v", err)
+		}
+		if seen[p] {
+			bad(key, "%s on %s is listed twice", p.RiotID, p.Platform)
+		}
+		seen[p] = true
+	}
+	for key, d := range map[string]time.Duration{
+		"pollers.spectator.interval":     c.Pollers.Spectator.Interval,
+		"pollers.matches.interval":       c.Pollers.Matches.Interval,
+		"pollers.matches.retry_interval": c.Pollers.Matches.RetryInterval,
+		"pollers.matches.give_up_after":  c.Pollers.Matches.GiveUpAfter,
+		"pollers.timeout":                c.Pollers.Timeout,
+	} {
+		if d < time.Second {
+			bad(key, "must be at least 1s, not %v", d)
+		}
+	}
+	if c.Pollers.Jitter < 0 || c.Pollers.Jitter > 1 {
+		bad("pollers.jitter", "must be a fraction between 0 and 1, not %v", c.Pollers.Jitter)
+	}
+	if c.Health.Address != "" {
+		if _, _, err := net.SplitHostPort(c.Health.Address); err != nil {
+			bad("health.address", "%q is not host:port", c.Health.Address)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ValidateRun adds what `riftbridge run` needs on top of Validate: a key
+// and at least one player.
+func (c *Config) ValidateRun() error {
+	var errs []error
+	if err := c.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Riot.APIKey == "" && c.Riot.APIKeyFile == "" {
+		errs = append(errs, errors.New(`"riot.api_key": required: set it, RIOT_API_KEY or riot.api_key_file`))
+	}
+	if len(c.Players) == 0 {
+		errs = append(errs, errors.New(`"players": at least one player is required`))
 	}
 	return errors.Join(errs...)
 }

@@ -1,11 +1,16 @@
 package config
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -38,6 +43,18 @@ func TestInvalidConfigs(t *testing.T) {
 		{"invalid-replay-plot.yaml", `"replay.plot": must name a .png file, not "gold.jpg"`},
 		{"invalid-unknown-key.yaml", `config testdata/invalid-unknown-key.yaml: unknown key "statsd.adress"`},
 		{"invalid-type.yaml", `config testdata/invalid-type.yaml: 'replay.speed' cannot parse value as 'float64'`},
+		{"invalid-riot-base-url.yaml", `"riot.base_url": must be an http(s) url holding {route}, such as https://{route}.api.riotgames.com`},
+		{"invalid-riot-timeout.yaml", `"riot.timeout": must be positive, not 0s`},
+		{"invalid-riot-max-retries.yaml", `"riot.max_retries": must be between 0 and 10, not 50`},
+		{"invalid-riot-app-rate-limit.yaml", `"riot.app_rate_limit": must be count:seconds pairs such as 20:1,100:120, not "20 per second"`},
+		{"invalid-player-riot-id.yaml", `"players[0].riot_id": "Faker" is not a Riot ID of the form Name#TAG`},
+		{"invalid-player-platform.yaml", `"players[0].platform": unknown platform "korea" (one of br1, eun1, euw1,`},
+		{"invalid-player-duplicate.yaml", `"players[1]": Faker#KR1 on kr is listed twice`},
+		{"invalid-player-unknown-key.yaml", `config testdata/invalid-player-unknown-key.yaml: 'players[0]' has invalid keys: region`},
+		{"invalid-pollers-spectator-interval.yaml", `"pollers.spectator.interval": must be at least 1s, not 100ms`},
+		{"invalid-pollers-matches-interval.yaml", `config testdata/invalid-pollers-matches-interval.yaml: 'pollers.matches.interval' time: invalid duration`},
+		{"invalid-pollers-jitter.yaml", `"pollers.jitter": must be a fraction between 0 and 1, not 2`},
+		{"invalid-health-address.yaml", `"health.address": "8686" is not host:port`},
 		{"invalid-yaml.yaml", `config testdata/invalid-yaml.yaml: While parsing config: yaml: line 2: mapping values are not allowed in this context`},
 	}
 	seen := map[string]bool{}
@@ -105,6 +122,17 @@ func TestLoadFullFile(t *testing.T) {
 			Match:    "samples/KR_7014499581.match.json",
 			Speed:    60, Backfill: true, Plot: "gold.png",
 		},
+		Riot: Riot{
+			APIKey: "RGAPI-test-key", BaseURL: "http://127.0.0.1:9000/{route}",
+			Timeout: 5 * time.Second, MaxRetries: 2, AppRateLimit: "500:10,30000:600",
+		},
+		Players: []Player{{RiotID: "Hide on bush#KR1", Platform: "kr"}, {RiotID: "젠지 한별#GEN", Platform: "KR"}},
+		Pollers: Pollers{
+			Spectator: SpectatorPoller{Interval: 30 * time.Second},
+			Matches:   MatchPoller{Interval: 10 * time.Minute, RetryInterval: 30 * time.Second, GiveUpAfter: time.Hour},
+			Jitter:    0.1, Timeout: 20 * time.Second,
+		},
+		Health: Health{Address: "0.0.0.0:8686"},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %+v\nwant %+v", cfg, want)
@@ -155,5 +183,63 @@ func TestMissingFile(t *testing.T) {
 func TestSampleConfigIsValid(t *testing.T) {
 	if err := loadAndValidate("../samples/riftbridge.yaml"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestValidateRun(t *testing.T) {
+	cfg := NewDefault()
+	err := cfg.ValidateRun()
+	for _, want := range []string{`"riot.api_key": required`, `"players": at least one player is required`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ValidateRun() = %v, want it to say %s", err, want)
+		}
+	}
+	cfg.Riot.APIKey = "RGAPI-x"
+	cfg.Players = []Player{{RiotID: "Hide on bush#KR1", Platform: "kr"}}
+	if err := cfg.ValidateRun(); err != nil {
+		t.Errorf("complete config: %v", err)
+	}
+}
+
+func TestAPIKeySources(t *testing.T) {
+	t.Setenv("RIOT_API_KEY", "RGAPI-from-env")
+	cfg, err := Load("", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := cfg.Riot.Key(); got.Reveal() != "RGAPI-from-env" {
+		t.Errorf("key from RIOT_API_KEY = %q", got.Reveal())
+	}
+
+	path := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(path, []byte("RGAPI-from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Riot{APIKeyFile: path}.Key()
+	if err != nil || got.Reveal() != "RGAPI-from-file" {
+		t.Errorf("key from file = %q, %v", got.Reveal(), err)
+	}
+	if _, err := (Riot{APIKeyFile: filepath.Join(t.TempDir(), "missing")}).Key(); err == nil || !strings.Contains(err.Error(), `"riot.api_key_file"`) {
+		t.Errorf("missing key file: %v", err)
+	}
+}
+
+// TestSecretNeverPrints: the key must not leak through any formatting path.
+func TestSecretNeverPrints(t *testing.T) {
+	cfg := NewDefault()
+	cfg.Riot.APIKey = "RGAPI-very-secret"
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "riot", cfg.Riot, "key", cfg.Riot.APIKey)
+	jsonOut, _ := json.Marshal(cfg)
+	for _, out := range []string{
+		fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%s", cfg.Riot.APIKey),
+		string(jsonOut), logged.String(),
+	} {
+		if strings.Contains(out, "very-secret") {
+			t.Errorf("secret leaked: %s", out)
+		}
+	}
+	if cfg.Riot.APIKey.Reveal() != "RGAPI-very-secret" {
+		t.Error("Reveal lost the key")
 	}
 }

@@ -33,6 +33,10 @@ func Load(path string, flags *pflag.FlagSet, flagKeys map[string]string) (*Confi
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
+	// Riot's own tooling and docs use RIOT_API_KEY.
+	if err := v.BindEnv("riot.api_key", EnvPrefix+"_RIOT_API_KEY", "RIOT_API_KEY"); err != nil {
+		return nil, fmt.Errorf("bind RIOT_API_KEY: %w", err)
+	}
 
 	if path != "" {
 		if err := readFile(v, path, defaults); err != nil {

@@ -32,6 +32,12 @@ const (
 	TagDragonType     = "dragon_type"
 	TagWardType       = "ward_type"
 	TagMoment         = "moment"
+	TagPlayer         = "player"
+	TagChampionID     = "champion_id"
+	TagEndpoint       = "endpoint"
+	TagStatus         = "status"
+	TagLimitType      = "limit_type"
+	TagSource         = "source"
 )
 
 // Metric names (without namespace).
@@ -79,6 +85,30 @@ const (
 	MetricEventEliteMonsterKill = "event.elite_monster_kill"
 	MetricEventBuildingKill     = "event.building_kill"
 	MetricEventWardPlaced       = "event.ward_placed"
+
+	MetricLiveInGame     = "live.in_game"
+	MetricLiveGameLength = "live.game_length"
+
+	// The bridge's own telemetry, emitted by `riftbridge run`.
+	MetricBridgeRequests        = "bridge.riot.requests"
+	MetricBridgeLatency         = "bridge.riot.latency"
+	MetricBridgeWait            = "bridge.riot.rate_limit_wait"
+	MetricBridgeRateLimited     = "bridge.riot.rate_limited"
+	MetricBridgeRetries         = "bridge.riot.retries"
+	MetricBridgePollDuration    = "bridge.poll.duration"
+	MetricBridgePollErrors      = "bridge.poll.errors"
+	MetricBridgePollSkipped     = "bridge.poll.skipped"
+	MetricBridgeMatches         = "bridge.matches_emitted"
+	MetricBridgePoints          = "bridge.points_emitted"
+	MetricBridgeOutsideIntake   = "bridge.points_outside_intake"
+	MetricBridgeSinkErrors      = "bridge.sink.errors"
+	MetricBridgePlayers         = "bridge.players"
+	MetricBridgePlayersResolved = "bridge.players.resolved"
+	MetricBridgePlayersInGame   = "bridge.players.in_game"
+
+	// CheckCanConnect is the bridge's service check: OK while Riot answers,
+	// CRITICAL when the key is rejected or Riot is unreachable.
+	CheckCanConnect = "bridge.riot.can_connect"
 )
 
 // Notable moments, sent as Datadog events tagged moment:<name>.
@@ -91,11 +121,14 @@ const (
 	MomentElder      = "elder_dragon"
 	MomentAtakhan    = "atakhan"
 	MomentGameEnd    = "game_end"
+	// Live moments come from the spectator, for tracked players.
+	MomentLiveGameStart = "live_game_start"
+	MomentLiveGameEnd   = "live_game_end"
 )
 
 // Moments lists every notable moment the mapper can send as an event.
 func Moments() []string {
-	return []string{MomentFirstBlood, MomentMultiKill, MomentAce, MomentDragonSoul, MomentBaron, MomentElder, MomentAtakhan, MomentGameEnd}
+	return []string{MomentFirstBlood, MomentMultiKill, MomentAce, MomentDragonSoul, MomentBaron, MomentElder, MomentAtakhan, MomentGameEnd, MomentLiveGameStart, MomentLiveGameEnd}
 }
 
 // ChampionStatNames are the snake_case names of the 25 championStats keys,
@@ -175,6 +208,25 @@ func Catalog() []Spec {
 		Spec{MetricEventEliteMonsterKill, Count, "unit", with(TagTeam, TagMonsterType, TagMonsterSubtype), "Epic monster kills; team is the killer's."},
 		Spec{MetricEventBuildingKill, Count, "building", with(TagTeam, TagBuildingType, TagLane, TagTowerType), "Structures destroyed; team is the destroyer's."},
 		Spec{MetricEventWardPlaced, Count, "unit", with(TagTeam, TagWardType), "Wards placed, by ward type."},
+
+		Spec{MetricLiveInGame, Gauge, "unit", []string{TagPlatform, TagPlayer}, "1 while a tracked player is in a live game, else 0 (spectator-v5)."},
+		Spec{MetricLiveGameLength, Gauge, "second", []string{TagPlatform, TagPlayer, TagQueue, TagGameMode, TagTeam, TagChampionID}, "Game clock of a tracked player's live game."},
+
+		Spec{MetricBridgeRequests, Count, "request", []string{TagEndpoint, TagStatus}, "Riot API responses by endpoint and HTTP status (0 = network error)."},
+		Spec{MetricBridgeLatency, Distribution, "second", []string{TagEndpoint}, "Riot API response time."},
+		Spec{MetricBridgeWait, Distribution, "second", []string{TagEndpoint}, "Time a request waited for rate-limit budget."},
+		Spec{MetricBridgeRateLimited, Count, "response", []string{TagEndpoint, TagLimitType}, "429 answers by X-Rate-Limit-Type (application, method, service, untyped)."},
+		Spec{MetricBridgeRetries, Count, "request", []string{TagEndpoint}, "Retries after a 429, a 5xx or a network error."},
+		Spec{MetricBridgePollDuration, Distribution, "second", []string{TagSource}, "Duration of one poll."},
+		Spec{MetricBridgePollErrors, Count, "unit", []string{TagSource}, "Polls that failed."},
+		Spec{MetricBridgePollSkipped, Count, "unit", []string{TagSource}, "Ticks skipped because the previous poll still ran."},
+		Spec{MetricBridgeMatches, Count, "unit", nil, "Finished matches emitted."},
+		Spec{MetricBridgePoints, Count, "point", nil, "Points handed to the sink."},
+		Spec{MetricBridgeOutsideIntake, Count, "point", nil, "Points of finished matches not sent because Datadog's intake would drop them (older than 1 hour)."},
+		Spec{MetricBridgeSinkErrors, Count, "error", nil, "Points, events or payloads the sink dropped or failed to deliver."},
+		Spec{MetricBridgePlayers, Gauge, "unit", nil, "Tracked players."},
+		Spec{MetricBridgePlayersResolved, Gauge, "unit", nil, "Tracked players whose Riot ID is resolved to a PUUID."},
+		Spec{MetricBridgePlayersInGame, Gauge, "unit", nil, "Tracked players in a live game."},
 	)
 	return specs
 }

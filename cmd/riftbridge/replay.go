@@ -44,7 +44,7 @@ with current timestamps (0 = as fast as possible); --backfill sends every
 point with its true historical timestamp instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd, g, replayFlagKeys)
+			cfg, err := loadConfig(cmd, g, replayFlagKeys, (*config.Config).Validate)
 			if err != nil {
 				return err
 			}

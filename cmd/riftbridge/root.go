@@ -33,7 +33,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().String("statsd-addr", "127.0.0.1:8125", "DogStatsD address: host:port, udp://host:port or unix:///path; empty uses DD_DOGSTATSD_URL/DD_AGENT_HOST")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput{err} })
 
-	root.AddCommand(newReplayCmd(&g, stdout, stderr), newVersionCmd(stdout))
+	root.AddCommand(newReplayCmd(&g, stdout, stderr), newRunCmd(&g, stdout, stderr), newVersionCmd(stdout))
 	return root
 }
 
@@ -44,9 +44,10 @@ var persistentFlagKeys = map[string]string{
 	"statsd-addr": "statsd.address",
 }
 
-// loadConfig loads and validates the configuration for a subcommand whose own
-// flags map to config keys through flagKeys.
-func loadConfig(cmd *cobra.Command, g *globalFlags, flagKeys map[string]string) (*config.Config, error) {
+// loadConfig loads the configuration for a subcommand whose own flags map to
+// config keys through flagKeys, and checks it with validate (such as
+// (*config.Config).Validate).
+func loadConfig(cmd *cobra.Command, g *globalFlags, flagKeys map[string]string, validate func(*config.Config) error) (*config.Config, error) {
 	keys := map[string]string{}
 	for name, key := range persistentFlagKeys {
 		keys[name] = key
@@ -61,7 +62,7 @@ func loadConfig(cmd *cobra.Command, g *globalFlags, flagKeys map[string]string) 
 	if err != nil {
 		return nil, badInput{err}
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := validate(cfg); err != nil {
 		return nil, badInput{fmt.Errorf("invalid configuration: %s", joinLines(err))}
 	}
 	return cfg, nil

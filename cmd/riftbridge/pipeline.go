@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/riftbridge/riftbridge/mapper"
+	"github.com/riftbridge/riftbridge/riot"
+	"github.com/riftbridge/riftbridge/sink"
+)
+
+// pipeline maps live updates and writes them to the sink. Spectator
+// observations go out at once; a finished match's frames carry their true
+// timestamps, and the points Datadog's intake would drop (older than an
+// hour) are counted instead of sent.
+type pipeline struct {
+	sink sink.Sink
+	opts mapper.Options
+	tel  *telemetry
+	now  func() time.Time
+
+	mu      sync.Mutex
+	matches map[string]*mapper.Mapper // matches being emitted, by id
+	inGame  map[string]bool           // tracked players in a game, by PUUID
+}
+
+func newPipeline(s sink.Sink, opts mapper.Options, tel *telemetry) *pipeline {
+	return &pipeline{sink: s, opts: opts, tel: tel, now: time.Now, matches: map[string]*mapper.Mapper{}, inGame: map[string]bool{}}
+}
+
+func (p *pipeline) emit(ctx context.Context, u riot.Update) error {
+	if u.Live != nil {
+		p.mu.Lock()
+		if u.Live.Game != nil && !u.Live.Ended {
+			p.inGame[u.Live.Player.PUUID] = true
+		} else {
+			delete(p.inGame, u.Live.Player.PUUID)
+		}
+		p.mu.Unlock()
+		return p.write(ctx, mapper.Live(*u.Live, p.opts, p.now()), 0, 0)
+	}
+
+	rec := u.Recording
+	id := rec.Timeline.Metadata.MatchID
+	frames := rec.Timeline.Info.Frames
+	p.mu.Lock()
+	m, ok := p.matches[id]
+	if !ok || u.Frame == 0 {
+		m = mapper.New(mapper.Describe(rec.Timeline, rec.Match), p.opts)
+		p.matches[id] = m
+	}
+	last := u.Frame == len(frames)-1
+	if last {
+		delete(p.matches, id)
+	}
+	p.mu.Unlock()
+
+	start := m.Info().Start
+	if start.IsZero() {
+		// No start time known: assume the game just ended.
+		start = p.now().Add(-time.Duration(frames[len(frames)-1].Timestamp) * time.Millisecond)
+	}
+	b := m.Frame(&frames[u.Frame], mapper.Timebase{Origin: start, Speed: 1})
+	oldest := p.now().Add(-intakeMaxAge)
+	kept := b.Points[:0]
+	for _, pt := range b.Points {
+		if pt.Time.After(oldest) {
+			kept = append(kept, pt)
+		}
+	}
+	outside := len(b.Points) - len(kept)
+	b.Points = kept
+	matches := 0
+	if last {
+		matches = 1
+	}
+	return p.write(ctx, b, outside, matches)
+}
+
+func (p *pipeline) write(ctx context.Context, b mapper.Batch, outside, matches int) error {
+	if err := p.sink.Write(ctx, b); err != nil {
+		return err
+	}
+	p.tel.emitted(len(b.Points), outside, matches)
+	return nil
+}
+
+// playersInGame counts tracked players seen in a live game.
+func (p *pipeline) playersInGame() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.inGame)
+}

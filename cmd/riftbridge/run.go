@@ -1,0 +1,298 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"reflect"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"github.com/sourcegraph/conc"
+	"github.com/spf13/cobra"
+
+	"github.com/riftbridge/riftbridge/config"
+	"github.com/riftbridge/riftbridge/mapper"
+	"github.com/riftbridge/riftbridge/riot"
+	"github.com/riftbridge/riftbridge/riot/ratelimit"
+	"github.com/riftbridge/riftbridge/sink"
+)
+
+const (
+	// telemetryInterval matches the Agent's own flush interval.
+	telemetryInterval = 10 * time.Second
+	// shutdownBudget bounds the final flush once polling has stopped.
+	shutdownBudget = 4 * time.Second
+)
+
+func newRunCmd(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "run --config FILE",
+		Short: "Watch players live and send their games to Datadog",
+		Long: `Watch the players of the config file: spectator-v5 for live games, then
+match-v5 match + timeline once each game is processed, mapped and sent to the
+Datadog Agent. Editing the config file (or SIGHUP) applies new players and
+intervals without a restart. SIGTERM or SIGINT stop polling, flush and exit.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadRunConfig(cmd, g)
+			if err != nil {
+				return err
+			}
+			log := newLogger(cfg, stderr)
+			return runBridge(cmd.Context(), cfg, g.configFile, cmd, stdout, log)
+		},
+	}
+}
+
+func loadRunConfig(cmd *cobra.Command, g *globalFlags) (*config.Config, error) {
+	return loadConfig(cmd, g, nil, (*config.Config).ValidateRun)
+}
+
+// bridge is one `riftbridge run`: pollers → pipeline → sink, plus
+// telemetry, health endpoints and config reloads.
+type bridge struct {
+	cfg       atomic.Pointer[config.Config]
+	pollers   *riot.Pollers
+	pipeline  *pipeline
+	tel       *telemetry
+	out       sink.Sink
+	sinkStats func() sink.Stats
+	log       *slog.Logger
+	ready     atomic.Bool
+}
+
+func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *cobra.Command, stdout io.Writer, log *slog.Logger) error {
+	key, err := cfg.Riot.Key()
+	if err != nil {
+		return badInput{err}
+	}
+	appLimits, _ := ratelimit.ParseLimits(cfg.Riot.AppRateLimit) // validated
+	tel := newTelemetry()
+	doer, err := riot.NewDoer(riot.DoerOptions{
+		APIKey:     key.Reveal(),
+		BaseURL:    cfg.Riot.BaseURL,
+		HTTPClient: &http.Client{Timeout: cfg.Riot.Timeout},
+		Limiter:    ratelimit.New(ratelimit.WithAppDefaults(appLimits), ratelimit.WithLogger(log)),
+		MaxRetries: cfg.Riot.MaxRetries,
+		Observer:   tel,
+		Logger:     log,
+	})
+	if err != nil {
+		return badInput{err}
+	}
+	// Finished matches carry their true timestamps; live points carry none.
+	out, err := newSink(cfg, stdout, true, log)
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+
+	b := &bridge{tel: tel, out: out, log: log}
+	b.cfg.Store(cfg)
+	if d, ok := out.(*sink.DogStatsD); ok {
+		b.sinkStats = d.Stats
+	}
+	client := riot.NewClient(doer)
+	b.pipeline = newPipeline(out, mapper.Options{DropTags: cfg.Metrics.DropTags}, tel)
+	b.pollers = &riot.Pollers{
+		Client:    client,
+		Spectator: &riot.Spectator{Client: client},
+		Matches:   &riot.Matches{Client: client, Since: time.Now(), GiveUpAfter: cfg.Pollers.Matches.GiveUpAfter, Concurrency: 4, Logger: log},
+		Intervals: b.intervals,
+		Jitter:    cfg.Pollers.Jitter,
+		Timeout:   cfg.Pollers.Timeout,
+		Observer:  tel,
+		Logger:    log,
+	}
+	b.pollers.SetPlayers(playerSpecs(cfg.Players))
+
+	var bg conc.WaitGroup
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	defer func() { stopBackground(); bg.Wait() }()
+	if cfg.Health.Address != "" {
+		ln, err := net.Listen("tcp", cfg.Health.Address)
+		if err != nil {
+			return badInput{fmt.Errorf(`"health.address": %w`, err)}
+		}
+		bg.Go(func() { b.serveHealth(bgCtx, ln) })
+	}
+	bg.Go(func() { b.flushTelemetryEvery(bgCtx) })
+	if configFile != "" {
+		bg.Go(func() { b.watchConfig(bgCtx, configFile, cmd) })
+	}
+
+	log.Info("riftbridge running", "players", len(cfg.Players), "sink", sinkName(cfg),
+		"spectator_interval", cfg.Pollers.Spectator.Interval, "matches_interval", cfg.Pollers.Matches.Interval)
+	b.ready.Store(true)
+	runErr := b.pollers.Run(ctx, b.pipeline.emit)
+	stopBackground()
+	bg.Wait()
+
+	// Last word: what happened since the previous flush, then flush the sink.
+	done := make(chan error, 1)
+	go func() {
+		werr := out.Write(context.Background(), b.telemetryBatch())
+		done <- errors.Join(werr, out.Close())
+	}()
+	select {
+	case err := <-done:
+		if err != nil && runErr == nil {
+			runErr = fmt.Errorf("final flush: %w", err)
+		}
+	case <-time.After(shutdownBudget):
+		log.Warn("sink did not flush in time; exiting anyway", "budget", shutdownBudget)
+	}
+	if errors.Is(runErr, riot.ErrKeyRejected) {
+		return fmt.Errorf("%w: renew the key (development keys expire after 24 h) and restart", runErr)
+	}
+	return runErr
+}
+
+func (b *bridge) intervals() riot.Intervals {
+	p := b.cfg.Load().Pollers
+	return riot.Intervals{Spectator: p.Spectator.Interval, Matches: p.Matches.Interval, Fetch: p.Matches.RetryInterval}
+}
+
+func playerSpecs(players []config.Player) []riot.PlayerSpec {
+	out := make([]riot.PlayerSpec, 0, len(players))
+	for _, p := range players {
+		platform, _ := riot.NormalizePlatform(p.Platform) // validated
+		out = append(out, riot.PlayerSpec{RiotID: p.RiotID, Platform: platform})
+	}
+	return out
+}
+
+// telemetryBatch is the bridge's self-telemetry since the last call.
+func (b *bridge) telemetryBatch() mapper.Batch {
+	resolved, total := b.pollers.Resolved()
+	if b.sinkStats != nil {
+		b.tel.recordSinkErrors(b.sinkStats().Errors)
+	}
+	return b.tel.flush(map[string]float64{
+		mapper.MetricBridgePlayers:         float64(total),
+		mapper.MetricBridgePlayersResolved: float64(resolved),
+		mapper.MetricBridgePlayersInGame:   float64(b.pipeline.playersInGame()),
+	}, time.Now())
+}
+
+func (b *bridge) flushTelemetryEvery(ctx context.Context) {
+	t := time.NewTicker(telemetryInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := b.out.Write(ctx, b.telemetryBatch()); err != nil && ctx.Err() == nil {
+				b.log.Warn("cannot write self-telemetry", "error", err)
+			}
+		}
+	}
+}
+
+// serveHealth answers /healthz (the process is up) and /readyz (every
+// player is resolved and Riot accepts the key).
+func (b *bridge) serveHealth(ctx context.Context, ln net.Listener) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		resolved, total := b.pollers.Resolved()
+		check := b.tel.canConnect()
+		switch {
+		case !b.ready.Load():
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+		case check.Status == mapper.CheckCritical:
+			http.Error(w, "riot: "+check.Message, http.StatusServiceUnavailable)
+		case resolved < total:
+			http.Error(w, fmt.Sprintf("resolving players: %d of %d", resolved, total), http.StatusServiceUnavailable)
+		default:
+			fmt.Fprintf(w, "ready: %d players\n", total)
+		}
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		b.log.Error("health endpoint stopped", "address", ln.Addr().String(), "error", err)
+	}
+}
+
+// watchConfig reloads the config file when it changes or on SIGHUP. New
+// players and intervals apply at once; a bad file is reported and ignored,
+// keeping the running config.
+func (b *bridge) watchConfig(ctx context.Context, path string, cmd *cobra.Command) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	var events <-chan fsnotify.Event
+	if w, err := fsnotify.NewWatcher(); err != nil {
+		b.log.Warn("cannot watch the config file; reload with SIGHUP", "file", path, "error", err)
+	} else {
+		defer w.Close()
+		// Watch the directory: editors and Kubernetes replace the file.
+		if err := w.Add(filepath.Dir(path)); err != nil {
+			b.log.Warn("cannot watch the config file; reload with SIGHUP", "file", path, "error", err)
+		}
+		events = w.Events
+	}
+	// Editors write in several steps; settle before reading.
+	const settle = 200 * time.Millisecond
+	var pending <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-events:
+			if filepath.Clean(ev.Name) == filepath.Clean(path) || filepath.Base(ev.Name) == "..data" {
+				pending = time.After(settle)
+			}
+		case <-hup:
+			pending = time.After(0)
+		case <-pending:
+			pending = nil
+			b.reload(cmd)
+		}
+	}
+}
+
+func (b *bridge) reload(cmd *cobra.Command) {
+	g := &globalFlags{configFile: cmd.Flag("config").Value.String()}
+	next, err := loadRunConfig(cmd, g)
+	if err != nil {
+		b.log.Error("config reload failed; keeping the running config", "error", err)
+		return
+	}
+	prev := b.cfg.Load()
+	for key, same := range map[string]bool{
+		"riot":    reflect.DeepEqual(prev.Riot, next.Riot),
+		"statsd":  reflect.DeepEqual(prev.Statsd, next.Statsd),
+		"sink":    prev.Sink == next.Sink,
+		"metrics": reflect.DeepEqual(prev.Metrics, next.Metrics),
+		"health":  prev.Health == next.Health,
+	} {
+		if !same {
+			b.log.Warn("config change needs a restart to apply", "section", key)
+		}
+	}
+	b.cfg.Store(next)
+	b.pollers.SetPlayers(playerSpecs(next.Players))
+	b.log.Info("config reloaded", "players", len(next.Players),
+		"spectator_interval", next.Pollers.Spectator.Interval, "matches_interval", next.Pollers.Matches.Interval)
+}

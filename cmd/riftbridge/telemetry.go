@@ -1,0 +1,179 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/riftbridge/riftbridge/mapper"
+	"github.com/riftbridge/riftbridge/riot"
+)
+
+// telemetry gathers the bridge's own metrics between flushes, the way an
+// Agent integration reports on itself: Riot requests, rate limiting, polls,
+// emission, and the lol.bridge.riot.can_connect service check.
+type telemetry struct {
+	mu      sync.Mutex
+	counts  map[string]*mapper.Point // by name and tags
+	samples []mapper.Point           // distribution samples
+	// Transport failures in a row; a few mean Riot is unreachable.
+	unreachable int
+	check       mapper.ServiceCheck
+	// sinkErrors is the sink's cumulative error count at the last flush.
+	sinkErrors uint64
+}
+
+var (
+	_ riot.Observer     = (*telemetry)(nil)
+	_ riot.PollObserver = (*telemetry)(nil)
+)
+
+// unreachableAfter transport failures in a row turn can_connect critical.
+const unreachableAfter = 3
+
+func newTelemetry() *telemetry {
+	return &telemetry{
+		counts: map[string]*mapper.Point{},
+		check:  mapper.ServiceCheck{Name: mapper.CheckCanConnect, Status: mapper.CheckUnknown, Message: "no riot request yet"},
+	}
+}
+
+func (t *telemetry) count(name string, n float64, tags ...string) {
+	key := name + "|" + strings.Join(tags, ",")
+	if p, ok := t.counts[key]; ok {
+		p.Value += n
+		return
+	}
+	t.counts[key] = &mapper.Point{Name: name, Kind: mapper.Count, Value: n, Tags: tags}
+}
+
+func (t *telemetry) sample(name string, d time.Duration, tags ...string) {
+	t.samples = append(t.samples, mapper.Point{Name: name, Kind: mapper.Distribution, Value: d.Seconds(), Tags: tags})
+}
+
+func endpointTag(endpoint string) string { return mapper.TagEndpoint + ":" + mapper.TagValue(endpoint) }
+
+// Request implements riot.Observer.
+func (t *telemetry) Request(endpoint, route string, status int, latency time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.count(mapper.MetricBridgeRequests, 1, endpointTag(endpoint), mapper.TagStatus+":"+strconv.Itoa(status))
+	t.sample(mapper.MetricBridgeLatency, latency, endpointTag(endpoint))
+	switch {
+	case status == 401 || status == 403:
+		t.setCheck(mapper.CheckCritical, fmt.Sprintf("riot api key rejected (http %d on %s)", status, endpoint))
+	case status == 0:
+		t.unreachable++
+		if t.unreachable >= unreachableAfter {
+			t.setCheck(mapper.CheckCritical, fmt.Sprintf("cannot reach riot (%s): %d network errors in a row", route, t.unreachable))
+		}
+	case status >= 500:
+		t.unreachable = 0
+		t.setCheck(mapper.CheckWarning, fmt.Sprintf("riot answers http %d on %s", status, endpoint))
+	default:
+		t.unreachable = 0
+		t.setCheck(mapper.CheckOK, "")
+	}
+}
+
+func (t *telemetry) setCheck(status mapper.CheckStatus, msg string) {
+	t.check.Status, t.check.Message = status, msg
+}
+
+// Throttled implements riot.Observer.
+func (t *telemetry) Throttled(endpoint, limitType string) {
+	if limitType == "" {
+		limitType = "untyped"
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.count(mapper.MetricBridgeRateLimited, 1, endpointTag(endpoint), mapper.TagLimitType+":"+mapper.TagValue(limitType))
+}
+
+// Waited implements riot.Observer.
+func (t *telemetry) Waited(endpoint string, d time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sample(mapper.MetricBridgeWait, d, endpointTag(endpoint))
+}
+
+// Retried implements riot.Observer.
+func (t *telemetry) Retried(endpoint string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.count(mapper.MetricBridgeRetries, 1, endpointTag(endpoint))
+}
+
+// Polled implements riot.PollObserver.
+func (t *telemetry) Polled(source string, d time.Duration, err error) {
+	tag := mapper.TagSource + ":" + mapper.TagValue(source)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sample(mapper.MetricBridgePollDuration, d, tag)
+	if err != nil && !errors.Is(err, riot.ErrNotFound) {
+		t.count(mapper.MetricBridgePollErrors, 1, tag)
+	}
+}
+
+// Skipped implements riot.PollObserver.
+func (t *telemetry) Skipped(source string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.count(mapper.MetricBridgePollSkipped, 1, mapper.TagSource+":"+mapper.TagValue(source))
+}
+
+// emitted records what the pipeline handed to the sink.
+func (t *telemetry) emitted(points, outsideIntake, matches int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for name, n := range map[string]int{
+		mapper.MetricBridgePoints: points, mapper.MetricBridgeOutsideIntake: outsideIntake, mapper.MetricBridgeMatches: matches,
+	} {
+		if n > 0 {
+			t.count(name, float64(n))
+		}
+	}
+}
+
+// recordSinkErrors turns the sink's cumulative error count into a count.
+func (t *telemetry) recordSinkErrors(total uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if total > t.sinkErrors {
+		t.count(mapper.MetricBridgeSinkErrors, float64(total-t.sinkErrors))
+		t.sinkErrors = total
+	}
+}
+
+// canConnect returns the current service check status.
+func (t *telemetry) canConnect() mapper.ServiceCheck {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.check
+}
+
+// flush returns what gathered since the last flush, plus gauges, and starts
+// over. Points carry no time: the Agent stamps them.
+func (t *telemetry) flush(gauges map[string]float64, at time.Time) mapper.Batch {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var b mapper.Batch
+	for _, key := range slices.Sorted(maps.Keys(t.counts)) {
+		b.Points = append(b.Points, *t.counts[key])
+	}
+	b.Points = append(b.Points, t.samples...)
+	for _, name := range slices.Sorted(maps.Keys(gauges)) {
+		b.Points = append(b.Points, mapper.Point{Name: name, Kind: mapper.Gauge, Value: gauges[name]})
+	}
+	check := t.check
+	check.Time = at
+	b.ServiceChecks = append(b.ServiceChecks, check)
+	clear(t.counts)
+	t.samples = nil
+	return b
+}

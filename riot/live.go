@@ -1,0 +1,262 @@
+package riot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+	"github.com/sourcegraph/conc"
+)
+
+// PlayerSpec is a player as configured: a Riot ID and its platform.
+type PlayerSpec struct {
+	RiotID   string
+	Platform string
+}
+
+// Intervals are the poll intervals; each is "at most once per interval".
+type Intervals struct {
+	// Spectator bounds how long a game start goes unnoticed.
+	Spectator time.Duration
+	// Matches is the safety sweep of each player's match list, for games
+	// the spectator missed (custom games, restarts).
+	Matches time.Duration
+	// Fetch spaces retries of matches Riot has not processed yet.
+	Fetch time.Duration
+}
+
+// Pollers is the live Source. Each player gets a spectator loop and a
+// match-list loop; one more loop fetches finished matches. Players and
+// intervals can change while it runs. The first thing a player's loops do is
+// resolve its Riot ID to a PUUID.
+type Pollers struct {
+	Client    *Client
+	Spectator *Spectator
+	Matches   *Matches
+	// Intervals is read before every wait, so reloads apply at once.
+	Intervals func() Intervals
+	Jitter    float64
+	Timeout   time.Duration
+	Clock     clockwork.Clock
+	Observer  PollObserver
+	Logger    *slog.Logger
+
+	mu      sync.Mutex
+	run     *liveRun // set while Run runs
+	wanted  []PlayerSpec
+	players map[PlayerSpec]*playerLoops
+}
+
+var _ Source = (*Pollers)(nil)
+
+type liveRun struct {
+	ctx     context.Context
+	emit    func(context.Context, Update) error
+	fatal   func(error)
+	fetch   chan struct{} // wakes the fetch loop
+	loops   conc.WaitGroup
+	resolve sync.Map // PlayerSpec → PUUID, kept across reloads
+}
+
+type playerLoops struct {
+	cancel context.CancelFunc
+}
+
+// Run polls until ctx ends or the key is rejected (ErrKeyRejected), which
+// no retry can fix.
+func (p *Pollers) Run(ctx context.Context, emit func(context.Context, Update) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	r := &liveRun{ctx: ctx, emit: emit, fatal: cancel, fetch: make(chan struct{}, 1)}
+
+	p.mu.Lock()
+	p.run = r
+	wanted := p.wanted
+	p.mu.Unlock()
+	p.apply(wanted)
+
+	r.loops.Go(func() {
+		p.loop("matches.fetch", func(iv Intervals) time.Duration { return iv.Fetch }, r.fetch, func(ctx context.Context) error {
+			return p.check(r, p.Matches.Fetch(ctx, emit))
+		}).Run(ctx)
+	})
+	<-ctx.Done()
+
+	p.mu.Lock()
+	for spec, pl := range p.players {
+		pl.cancel()
+		delete(p.players, spec)
+	}
+	p.run = nil
+	p.mu.Unlock()
+	r.loops.Wait()
+
+	if cause := context.Cause(ctx); errors.Is(cause, ErrKeyRejected) {
+		return cause
+	}
+	return nil
+}
+
+// SetPlayers changes the tracked players: loops start for new ones and stop
+// for removed ones. It may be called before or during Run.
+func (p *Pollers) SetPlayers(players []PlayerSpec) {
+	p.mu.Lock()
+	p.wanted = players
+	running := p.run != nil
+	p.mu.Unlock()
+	if running {
+		p.apply(players)
+	}
+}
+
+// Resolved reports how many tracked players have a PUUID, out of how many.
+func (p *Pollers) Resolved() (resolved, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.run == nil {
+		return 0, len(p.wanted)
+	}
+	for _, spec := range p.wanted {
+		if _, ok := p.run.resolve.Load(spec); ok {
+			resolved++
+		}
+	}
+	return resolved, len(p.wanted)
+}
+
+func (p *Pollers) apply(players []PlayerSpec) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.run
+	if r == nil {
+		return
+	}
+	if p.players == nil {
+		p.players = map[PlayerSpec]*playerLoops{}
+	}
+	keep := map[PlayerSpec]bool{}
+	for _, spec := range players {
+		keep[spec] = true
+		if _, running := p.players[spec]; running {
+			continue
+		}
+		ctx, cancel := context.WithCancel(r.ctx)
+		p.players[spec] = &playerLoops{cancel: cancel}
+		r.loops.Go(func() { p.playerLoops(ctx, r, spec) })
+	}
+	for spec, pl := range p.players {
+		if !keep[spec] {
+			pl.cancel()
+			delete(p.players, spec)
+			if puuid, ok := r.resolve.Load(spec); ok {
+				p.Spectator.Forget(puuid.(string))
+			}
+		}
+	}
+}
+
+// playerLoops resolves the player, then runs its spectator and sweep loops.
+func (p *Pollers) playerLoops(ctx context.Context, r *liveRun, spec PlayerSpec) {
+	puuid, err := p.resolve(ctx, r, spec)
+	if err != nil {
+		return
+	}
+	player := Player{RiotID: spec.RiotID, Platform: spec.Platform, PUUID: puuid}
+	var wg conc.WaitGroup
+	wg.Go(func() {
+		p.loop("spectator", func(iv Intervals) time.Duration { return iv.Spectator }, nil, func(ctx context.Context) error {
+			return p.check(r, p.Spectator.Poll(ctx, player, func(ctx context.Context, l Live) error {
+				if l.Ended && p.Matches.Queue(l.Game.MatchID()) {
+					select {
+					case r.fetch <- struct{}{}:
+					default:
+					}
+				}
+				return r.emit(ctx, Update{Live: &l})
+			}))
+		}).Run(ctx)
+	})
+	wg.Go(func() {
+		p.loop("matches", func(iv Intervals) time.Duration { return iv.Matches }, nil, func(ctx context.Context) error {
+			queued, err := p.Matches.Sweep(ctx, player)
+			if queued {
+				select {
+				case r.fetch <- struct{}{}:
+				default:
+				}
+			}
+			return p.check(r, err)
+		}).Run(ctx)
+	})
+	wg.Wait()
+}
+
+// resolve turns the Riot ID into a PUUID, retrying with the spectator
+// interval until it succeeds, the player is removed or the key is rejected.
+func (p *Pollers) resolve(ctx context.Context, r *liveRun, spec PlayerSpec) (string, error) {
+	if puuid, ok := r.resolve.Load(spec); ok {
+		return puuid.(string), nil
+	}
+	clock := p.clock()
+	for {
+		puuid, err := p.Client.PUUID(ctx, spec.Platform, spec.RiotID)
+		if err == nil {
+			r.resolve.Store(spec, puuid)
+			return puuid, nil
+		}
+		if p.check(r, err) != nil && ctx.Err() == nil {
+			level := slog.LevelWarn
+			if errors.Is(err, ErrNotFound) {
+				err = fmt.Errorf("no riot account %q on %s: %w", spec.RiotID, spec.Platform, err)
+			}
+			p.log().Log(ctx, level, "cannot resolve player; retrying", "riot_id", spec.RiotID, "platform", spec.Platform, "error", err)
+		}
+		t := clock.NewTimer(p.Intervals().Spectator)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return "", ctx.Err()
+		case <-t.Chan():
+		}
+	}
+}
+
+// check passes err through and ends the whole run when the key is rejected.
+func (p *Pollers) check(r *liveRun, err error) error {
+	if errors.Is(err, ErrKeyRejected) {
+		r.fatal(err)
+	}
+	return err
+}
+
+func (p *Pollers) loop(source string, interval func(Intervals) time.Duration, trigger <-chan struct{}, poll func(context.Context) error) *PollLoop {
+	return &PollLoop{
+		Source:   source,
+		Interval: func() time.Duration { return interval(p.Intervals()) },
+		Jitter:   p.Jitter,
+		Timeout:  p.Timeout,
+		Poll:     poll,
+		Trigger:  trigger,
+		Clock:    p.Clock,
+		Observer: p.Observer,
+		Logger:   p.Logger,
+	}
+}
+
+func (p *Pollers) clock() clockwork.Clock {
+	if p.Clock == nil {
+		return clockwork.NewRealClock()
+	}
+	return p.Clock
+}
+
+func (p *Pollers) log() *slog.Logger {
+	if p.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Logger
+}

@@ -1,0 +1,115 @@
+package riot
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+)
+
+// PollObserver receives the poll loop's self-telemetry.
+type PollObserver interface {
+	// Polled reports one finished poll of a source.
+	Polled(source string, d time.Duration, err error)
+	// Skipped reports a tick that came while the previous poll still ran.
+	Skipped(source string)
+}
+
+// PollLoop runs Poll once at start and then at most once per interval, like
+// an Agent check's min_collection_interval: each wait is the interval plus
+// up to Jitter of it, so many loops do not fire in lockstep. A tick that
+// comes while a poll still runs is skipped, not queued. The loop owns the
+// timeout and the telemetry, so polls stay plain functions.
+type PollLoop struct {
+	Source string // telemetry tag: spectator, matches
+	// Interval is read before every wait, so a config reload applies at once.
+	Interval func() time.Duration
+	Jitter   float64 // fraction of the interval, e.g. 0.05
+	Timeout  time.Duration
+	Poll     func(ctx context.Context) error
+	// Trigger asks for a poll now (e.g. a game just ended); it counts as a tick.
+	Trigger <-chan struct{}
+	// Ticks replaces the timer, so tests fire ticks by hand.
+	Ticks    <-chan time.Time
+	Clock    clockwork.Clock
+	Observer PollObserver
+	Logger   *slog.Logger
+}
+
+// Run polls until ctx ends, then waits for a running poll to return.
+func (l *PollLoop) Run(ctx context.Context) {
+	clock := l.Clock
+	if clock == nil {
+		clock = clockwork.NewRealClock()
+	}
+	var (
+		busy    atomic.Bool
+		running sync.WaitGroup
+	)
+	defer running.Wait()
+	start := func() {
+		if !busy.CompareAndSwap(false, true) {
+			if l.Observer != nil {
+				l.Observer.Skipped(l.Source)
+			}
+			return
+		}
+		running.Go(func() {
+			defer busy.Store(false)
+			l.pollOnce(ctx, clock)
+		})
+	}
+
+	start()
+	ticks := l.Ticks
+	var timer clockwork.Timer
+	if ticks == nil {
+		timer = clock.NewTimer(l.next())
+		defer timer.Stop()
+		ticks = timer.Chan()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticks:
+			if timer != nil {
+				timer.Reset(l.next())
+			}
+		case <-l.Trigger:
+		}
+		start()
+	}
+}
+
+// next is the interval plus up to Jitter of it.
+func (l *PollLoop) next() time.Duration {
+	iv := l.Interval()
+	if iv <= 0 {
+		iv = time.Minute
+	}
+	if l.Jitter > 0 {
+		iv += time.Duration(rand.Float64() * l.Jitter * float64(iv))
+	}
+	return iv
+}
+
+func (l *PollLoop) pollOnce(ctx context.Context, clock clockwork.Clock) {
+	pctx, cancel := ctx, context.CancelFunc(func() {})
+	if l.Timeout > 0 {
+		pctx, cancel = context.WithTimeout(ctx, l.Timeout)
+	}
+	defer cancel()
+	begin := clock.Now()
+	err := l.Poll(pctx)
+	if l.Observer != nil {
+		l.Observer.Polled(l.Source, clock.Since(begin), err)
+	}
+	if err != nil && ctx.Err() == nil && l.Logger != nil {
+		l.Logger.Debug("poll failed", "source", l.Source, "error", err)
+	}
+}
