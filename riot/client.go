@@ -2,7 +2,6 @@ package riot
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -87,7 +86,7 @@ func (c *Client) MatchIDs(ctx context.Context, platform, puuid string, since tim
 func (c *Client) ActiveGame(ctx context.Context, platform, puuid string) (*ActiveGame, error) {
 	var g ActiveGame
 	err := c.get(ctx, platform, "/lol/spectator/v5/active-games/by-summoner/"+url.PathEscape(puuid), func(b []byte) error {
-		return json.Unmarshal(b, &g)
+		return unmarshal(b, &g)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", EndpointSpectator, err)

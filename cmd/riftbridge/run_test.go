@@ -313,3 +313,57 @@ func TestRunSIGTERM(t *testing.T) {
 		t.Errorf("no final can_connect OK check: %v", err)
 	}
 }
+
+// TestRunHotReload edits the config file of a running bridge: a new player
+// is picked up without a restart, and a broken edit is reported and ignored.
+func TestRunHotReload(t *testing.T) {
+	statsdtest.ClearEnv(t)
+	srv := riottest.NewServer()
+	defer srv.Close()
+	first := runPlayer{"Hide on bush", "KR1", "kr"}
+	second := runPlayer{"젠지 한별", "GEN", "kr"}
+	srv.AddPlayer(first.name, first.tag, first.platform)
+	srv.AddPlayer(second.name, second.tag, second.platform)
+	dsd := statsdtest.ListenUDP(t)
+	path := writeRunConfig(t, srv, dsd.Addr(), []runPlayer{first}, "")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	exit := make(chan int, 1)
+	go func() { exit <- run(ctx, []string{"run", "--config", path}, &bytes.Buffer{}, &stderr) }()
+
+	accountLookups := func() int { return srv.Stats().ByEndpoint[riottest.RouteEndpoint{Route: "asia", Endpoint: riottest.EndpointAccount}] }
+	waitUntil := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if ok() {
+				return
+			}
+		}
+		t.Fatalf("timed out waiting for %s; stderr:\n%s", what, stderr.String())
+	}
+	waitUntil("the first player's lookup", func() bool { return accountLookups() == 1 })
+
+	// A broken edit is refused; the bridge keeps running on the old config.
+	if err := os.WriteFile(path, []byte("players: [\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil("the reload error", func() bool { return strings.Contains(stderr.String(), "config reload failed; keeping the running config") })
+
+	updated := writeRunConfig(t, srv, dsd.Addr(), []runPlayer{first, second}, "")
+	data, err := os.ReadFile(updated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil("the added player's lookup", func() bool { return accountLookups() == 2 })
+	waitUntil("the reload log", func() bool { return strings.Contains(stderr.String(), "config reloaded") })
+
+	cancel()
+	if code := <-exit; code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+	}
+}
