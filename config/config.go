@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riftbridge/riftbridge/dashboards"
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/riot"
 	"github.com/riftbridge/riftbridge/riot/ratelimit"
@@ -36,6 +37,8 @@ type Config struct {
 	Players []Player `mapstructure:"players"`
 	Pollers Pollers  `mapstructure:"pollers"`
 	Health  Health   `mapstructure:"health"`
+	// Dashboards tunes the generated dashboards, monitors and downtimes.
+	Dashboards dashboards.Config `mapstructure:"dashboards"`
 }
 
 // Riot configures access to the Riot API.
@@ -174,7 +177,8 @@ func NewDefault() *Config {
 			Jitter:    0.05,
 			Timeout:   30 * time.Second,
 		},
-		Health: Health{Address: "127.0.0.1:8686"},
+		Health:     Health{Address: "127.0.0.1:8686"},
+		Dashboards: dashboards.DefaultConfig(),
 	}
 }
 
@@ -259,6 +263,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Pollers.Jitter < 0 || c.Pollers.Jitter > 1 {
 		bad("pollers.jitter", "must be a fraction between 0 and 1, not %v", c.Pollers.Jitter)
+	}
+	if err := c.Dashboards.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Health.Address != "" {
 		if _, _, err := net.SplitHostPort(c.Health.Address); err != nil {

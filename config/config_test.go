@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/riftbridge/riftbridge/dashboards"
 )
 
 // loadAndValidate mirrors what the CLI does with a config file.
@@ -55,6 +57,8 @@ func TestInvalidConfigs(t *testing.T) {
 		{"invalid-pollers-matches-interval.yaml", `config testdata/invalid-pollers-matches-interval.yaml: 'pollers.matches.interval' time: invalid duration`},
 		{"invalid-pollers-jitter.yaml", `"pollers.jitter": must be a fraction between 0 and 1, not 2`},
 		{"invalid-health-address.yaml", `"health.address": "8686" is not host:port`},
+		{"invalid-dashboards-thresholds.yaml", `"dashboards.gold_diff_critical": must be above gold_diff_warning (9000), not 8000`},
+		{"invalid-dashboards-timezone.yaml", `"dashboards.downtimes.timezone": "Mars/Olympus" is not an IANA time zone like Europe/Paris`},
 		{"invalid-yaml.yaml", `config testdata/invalid-yaml.yaml: While parsing config: yaml: line 2: mapping values are not allowed in this context`},
 	}
 	seen := map[string]bool{}
@@ -133,6 +137,11 @@ func TestLoadFullFile(t *testing.T) {
 			Jitter:    0.1, Timeout: 20 * time.Second,
 		},
 		Health: Health{Address: "0.0.0.0:8686"},
+		Dashboards: dashboards.Config{
+			Notify: "@slack-lol-alerts", Scope: "env:test",
+			GoldDiffWarning: 4000, GoldDiffCritical: 9000, RateLimitedThreshold: 5,
+			Downtimes: dashboards.Downtimes{Timezone: "Europe/Paris", Weeknights: true, WeeknightStart: "20:00", WeeknightEnd: "08:00"},
+		},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %+v\nwant %+v", cfg, want)

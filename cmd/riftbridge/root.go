@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/riftbridge/riftbridge/config"
+	"github.com/riftbridge/riftbridge/dashboards"
 )
 
 // globalFlags are shared by every subcommand.
@@ -33,7 +34,20 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().String("statsd-addr", "127.0.0.1:8125", "DogStatsD address: host:port, udp://host:port or unix:///path; empty uses DD_DOGSTATSD_URL/DD_AGENT_HOST")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput{err} })
 
-	root.AddCommand(newReplayCmd(&g, stdout, stderr), newRunCmd(&g, stdout, stderr), newVersionCmd(stdout))
+	loadDashboards := func(cmd *cobra.Command) (dashboards.Config, string, *slog.Logger, error) {
+		// Validate, not ValidateRun: export and push need no Riot key.
+		cfg, err := loadConfig(cmd, &g, nil, (*config.Config).Validate)
+		if err != nil {
+			return dashboards.Config{}, "", nil, err
+		}
+		return cfg.Dashboards, cfg.Metrics.Prefix(), newLogger(cfg, stderr), nil
+	}
+	root.AddCommand(
+		newReplayCmd(&g, stdout, stderr),
+		newRunCmd(&g, stdout, stderr),
+		newDashboardsCmd(loadDashboards, stdout),
+		newVersionCmd(stdout),
+	)
 	return root
 }
 

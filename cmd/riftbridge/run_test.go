@@ -333,7 +333,9 @@ func TestRunHotReload(t *testing.T) {
 	exit := make(chan int, 1)
 	go func() { exit <- run(ctx, []string{"run", "--config", path}, &bytes.Buffer{}, &stderr) }()
 
-	accountLookups := func() int { return srv.Stats().ByEndpoint[riottest.RouteEndpoint{Route: "asia", Endpoint: riottest.EndpointAccount}] }
+	accountLookups := func() int {
+		return srv.Stats().ByEndpoint[riottest.RouteEndpoint{Route: "asia", Endpoint: riottest.EndpointAccount}]
+	}
 	waitUntil := func(what string, ok func() bool) {
 		t.Helper()
 		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -349,7 +351,9 @@ func TestRunHotReload(t *testing.T) {
 	if err := os.WriteFile(path, []byte("players: [\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil("the reload error", func() bool { return strings.Contains(stderr.String(), "config reload failed; keeping the running config") })
+	waitUntil("the reload error", func() bool {
+		return strings.Contains(stderr.String(), "config reload failed; keeping the running config")
+	})
 
 	updated := writeRunConfig(t, srv, dsd.Addr(), []runPlayer{first, second}, "")
 	data, err := os.ReadFile(updated)
