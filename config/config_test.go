@@ -188,10 +188,13 @@ func TestMissingFile(t *testing.T) {
 	}
 }
 
-// TestSampleConfigIsValid keeps the example shipped in samples/ loadable.
-func TestSampleConfigIsValid(t *testing.T) {
-	if err := loadAndValidate("../samples/riftbridge.yaml"); err != nil {
-		t.Fatal(err)
+// TestShippedConfigsAreValid keeps the examples in samples/ and deploy/
+// loadable.
+func TestShippedConfigsAreValid(t *testing.T) {
+	for _, path := range []string{"../samples/riftbridge.yaml", "../deploy/riftbridge.yaml"} {
+		if err := loadAndValidate(path); err != nil {
+			t.Error(err)
+		}
 	}
 }
 

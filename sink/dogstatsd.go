@@ -37,6 +37,11 @@ type DogStatsD struct {
 
 var _ Sink = (*DogStatsD)(nil)
 
+// flushEveryPoints bounds the timestamped points queued between flushes:
+// about 150 UDP payloads, far below datadog-go's 512 (UDS) or 2048 (UDP)
+// buffer sender queue.
+const flushEveryPoints = 1000
+
 // Stats counts what a DogStatsD sink handled since it started.
 type Stats struct {
 	// Points, Events and ServiceChecks were handed to the client for delivery.
@@ -125,12 +130,21 @@ func (s *DogStatsD) Write(ctx context.Context, b mapper.Batch) error {
 		return fmt.Errorf("dogstatsd %s: %w", s.addr, ErrClosed)
 	}
 	var tags tagCache
-	for _, p := range b.Points {
+	for i, p := range b.Points {
 		if err := s.send(p, &tags); err != nil {
 			s.invalid.add(err)
 			continue
 		}
 		s.points.Add(1)
+		// Timestamped points skip client-side aggregation, so a whole match
+		// (~17,000 points) would outrun the sender and datadog-go would
+		// drop payloads ("Sender queue is full"). Flushing every so often
+		// waits for the socket instead: backpressure, not loss.
+		if s.cfg.timestamps && (i+1)%flushEveryPoints == 0 {
+			if err := s.client.Flush(); err != nil {
+				return fmt.Errorf("dogstatsd %s: flush: %w", s.addr, err)
+			}
+		}
 	}
 	for _, e := range b.Events {
 		ev, err := event(e)

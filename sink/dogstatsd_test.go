@@ -9,6 +9,7 @@ import (
 	"net"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -522,4 +523,29 @@ func frame500() mapper.Batch {
 		}
 	}
 	return b
+}
+
+// TestDogStatsDBackpressure sends a batch of timestamped points larger than
+// a whole match at once: with no client-side aggregation to absorb it, the
+// sink must wait for the socket rather than let datadog-go drop payloads.
+func TestDogStatsDBackpressure(t *testing.T) {
+	statsdtest.ClearEnv(t)
+	const n = 100_000
+	b := mapper.Batch{Points: make([]mapper.Point, n)}
+	for i := range b.Points {
+		b.Points[i] = mapper.Point{Name: "participant.gold", Kind: mapper.Gauge, Value: float64(i),
+			Tags: []string{"match_id:kr_7014499581", "participant_id:" + strconv.Itoa(i%10+1)}, Time: at}
+	}
+	for _, l := range []struct {
+		name   string
+		listen func(testing.TB) *statsdtest.Server
+	}{{"udp", statsdtest.ListenUDP}, {"unix", statsdtest.ListenUnix}} {
+		t.Run(l.name, func(t *testing.T) {
+			// Only the client's own drops are asserted: a kernel may still drop
+			// UDP datagrams a slow reader leaves in its buffer.
+			if _, stats := deliver(t, l.listen(t), b, sink.WithTimestamps(true)); stats.Errors != 0 {
+				t.Errorf("%d payloads dropped by the client for %d points; want none", stats.Errors, n)
+			}
+		})
+	}
 }
