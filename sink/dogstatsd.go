@@ -31,8 +31,10 @@ type DogStatsD struct {
 	closed bool
 
 	points, events, checks atomic.Uint64
-	invalid                faults
-	undelivered            faults
+	// sinceFlush counts timestamped points, across writes, for backpressure.
+	sinceFlush  atomic.Uint64
+	invalid     faults
+	undelivered faults
 }
 
 var _ Sink = (*DogStatsD)(nil)
@@ -130,7 +132,7 @@ func (s *DogStatsD) Write(ctx context.Context, b mapper.Batch) error {
 		return fmt.Errorf("dogstatsd %s: %w", s.addr, ErrClosed)
 	}
 	var tags tagCache
-	for i, p := range b.Points {
+	for _, p := range b.Points {
 		if err := s.send(p, &tags); err != nil {
 			s.invalid.add(err)
 			continue
@@ -140,7 +142,7 @@ func (s *DogStatsD) Write(ctx context.Context, b mapper.Batch) error {
 		// (~17,000 points) would outrun the sender and datadog-go would
 		// drop payloads ("Sender queue is full"). Flushing every so often
 		// waits for the socket instead: backpressure, not loss.
-		if s.cfg.timestamps && (i+1)%flushEveryPoints == 0 {
+		if s.cfg.timestamps && s.sinceFlush.Add(1)%flushEveryPoints == 0 {
 			if err := s.client.Flush(); err != nil {
 				return fmt.Errorf("dogstatsd %s: flush: %w", s.addr, err)
 			}
