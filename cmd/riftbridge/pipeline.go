@@ -13,7 +13,8 @@ import (
 // pipeline maps live updates and writes them to the sink. Spectator
 // observations go out at once; a finished match's frames carry their true
 // timestamps, and the points Datadog's intake would drop (older than an
-// hour) are counted instead of sent.
+// hour, or more than ten minutes ahead after clock skew) are counted
+// instead of sent.
 type pipeline struct {
 	sink sink.Sink
 	opts mapper.Options
@@ -62,10 +63,11 @@ func (p *pipeline) emit(ctx context.Context, u riot.Update) error {
 		start = p.now().Add(-time.Duration(frames[len(frames)-1].Timestamp) * time.Millisecond)
 	}
 	b := m.Frame(&frames[u.Frame], mapper.Timebase{Origin: start, Speed: 1})
-	oldest := p.now().Add(-intakeMaxAge)
+	now := p.now()
+	oldest, newest := now.Add(-intakeMaxAge), now.Add(intakeMaxFuture)
 	kept := b.Points[:0]
 	for _, pt := range b.Points {
-		if pt.Time.After(oldest) {
+		if pt.Time.After(oldest) && pt.Time.Before(newest) {
 			kept = append(kept, pt)
 		}
 	}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/riftbridge/riftbridge/mapper"
+	"github.com/riftbridge/riftbridge/riot"
+	"github.com/riftbridge/riftbridge/sink"
+)
+
+// TestPipelineIntakeWindow: a finished match is sent with true timestamps,
+// and only the points Datadog's intake accepts (the last hour) go out; the
+// rest are counted.
+func TestPipelineIntakeWindow(t *testing.T) {
+	rec, err := riot.LoadRecording([]string{sampleTimeline}, sampleMatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.UnixMilli(rec.Match.Info.GameStartTimestamp)
+	// 70 minutes after the start, frames of the first 10 minutes are older
+	// than an hour.
+	early := 0
+	for i, points := range mapAllPoints(t, rec) {
+		if rec.Timeline.Info.Frames[i].Timestamp <= (10 * time.Minute).Milliseconds() {
+			early += len(points)
+		}
+	}
+	tests := []struct {
+		name    string
+		now     time.Time
+		sent    int
+		outside int
+	}{
+		{"just ended", start.Add(30 * time.Minute), 16750, 0},
+		{"ended 41 minutes ago", start.Add(70 * time.Minute), 16750 - early, early},
+		{"ended yesterday", start.Add(24 * time.Hour), 0, 16750},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var mem sink.Memory
+			tel := newTelemetry()
+			p := newPipeline(&mem, mapper.Options{}, tel)
+			p.now = func() time.Time { return tt.now }
+			for i := range rec.Timeline.Info.Frames {
+				if err := p.emit(context.Background(), riot.Update{Recording: rec, Frame: i}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := len(mem.Points()); got != tt.sent {
+				t.Errorf("sent %d points, want %d", got, tt.sent)
+			}
+			for _, pt := range mem.Points() {
+				if pt.Time.Before(tt.now.Add(-time.Hour)) {
+					t.Fatalf("%s stamped %v, outside the intake window", pt.Name, pt.Time)
+				}
+			}
+			counts := map[string]float64{}
+			for _, pt := range tel.flush(nil, tt.now).Points {
+				counts[pt.Name] += pt.Value
+			}
+			if counts[mapper.MetricBridgeOutsideIntake] != float64(tt.outside) || counts[mapper.MetricBridgeMatches] != 1 {
+				t.Errorf("telemetry %v, want %d outside and 1 match", counts, tt.outside)
+			}
+		})
+	}
+}
+
+// mapAllPoints maps the recording and returns each frame's points.
+func mapAllPoints(t *testing.T, rec *riot.Recording) [][]mapper.Point {
+	t.Helper()
+	m := mapper.New(mapper.Describe(rec.Timeline, rec.Match), mapper.Options{})
+	var out [][]mapper.Point
+	for i := range rec.Timeline.Info.Frames {
+		out = append(out, m.Frame(&rec.Timeline.Info.Frames[i], mapper.Timebase{}).Points)
+	}
+	return out
+}
