@@ -251,8 +251,10 @@ func sideTitle(team int) string {
 		return "Blue"
 	case TeamRed:
 		return "Red"
+	case 0:
+		return "A team"
 	}
-	return "A team"
+	return fmt.Sprintf("Team %d", team) // Arena subteams and other modes
 }
 
 func multiKillName(n int) string {
