@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"os"
+	"strconv"
 	"slices"
 
 	"gonum.org/v1/plot"
@@ -62,6 +64,8 @@ func (c *goldCurve) plot(path, title string) error {
 	gold.Y.Label.Text = "gold"
 	gold.Legend.Top = true
 	gold.Legend.Left = true
+	gold.X.Tick.Marker = minuteTicks
+	gold.Y.Tick.Marker = wholeTicks
 	if err := addLine(gold, c.minutes, c.blue, "blue", blueSide); err != nil {
 		return err
 	}
@@ -73,6 +77,8 @@ func (c *goldCurve) plot(path, title string) error {
 	diff.Title.Text = "gold diff (blue − red)"
 	diff.X.Label.Text = "game minute"
 	diff.Y.Label.Text = "gold"
+	diff.X.Tick.Marker = minuteTicks
+	diff.Y.Tick.Marker = wholeTicks
 	diff.Add(plotter.NewGrid())
 	zero := plotter.NewFunction(func(float64) float64 { return 0 })
 	zero.Color = color.Gray{Y: 0xaa}
@@ -102,6 +108,27 @@ func (c *goldCurve) plot(path, title string) error {
 	}
 	return nil
 }
+
+// minuteTicks marks every fifth game minute.
+var minuteTicks = plot.TickerFunc(func(lo, hi float64) []plot.Tick {
+	var ticks []plot.Tick
+	for m := math.Ceil(lo/5) * 5; m <= hi; m += 5 {
+		ticks = append(ticks, plot.Tick{Value: m, Label: strconv.FormatFloat(m, 'f', 0, 64)})
+	}
+	return ticks
+})
+
+// wholeTicks are gonum's default ticks labelled without decimals: gold is
+// counted in whole coins.
+var wholeTicks = plot.TickerFunc(func(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', 0, 64)
+		}
+	}
+	return ticks
+})
 
 func addLine(p *plot.Plot, xs, ys []float64, label string, c color.Color) error {
 	pts := make(plotter.XYs, len(xs))
