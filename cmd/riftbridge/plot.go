@@ -5,8 +5,8 @@ import (
 	"image/color"
 	"math"
 	"os"
-	"strconv"
 	"slices"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
