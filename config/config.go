@@ -229,8 +229,8 @@ func (c *Config) Validate() error {
 	if c.Riot.Timeout <= 0 {
 		bad("riot.timeout", "must be positive, not %v", c.Riot.Timeout)
 	}
-	if c.Riot.MaxRetries < 0 || c.Riot.MaxRetries > 10 {
-		bad("riot.max_retries", "must be between 0 and 10, not %d", c.Riot.MaxRetries)
+	if c.Riot.MaxRetries < 1 || c.Riot.MaxRetries > 10 {
+		bad("riot.max_retries", "must be between 1 and 10, not %d", c.Riot.MaxRetries)
 	}
 	if _, err := ratelimit.ParseLimits(c.Riot.AppRateLimit); err != nil || c.Riot.AppRateLimit == "" {
 		bad("riot.app_rate_limit", "must be count:seconds pairs such as 20:1,100:120, not %q", c.Riot.AppRateLimit)

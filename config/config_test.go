@@ -47,7 +47,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"invalid-type.yaml", `config testdata/invalid-type.yaml: 'replay.speed' cannot parse value as 'float64'`},
 		{"invalid-riot-base-url.yaml", `"riot.base_url": must be an http(s) url holding {route}, such as https://{route}.api.riotgames.com`},
 		{"invalid-riot-timeout.yaml", `"riot.timeout": must be positive, not 0s`},
-		{"invalid-riot-max-retries.yaml", `"riot.max_retries": must be between 0 and 10, not 50`},
+		{"invalid-riot-max-retries.yaml", `"riot.max_retries": must be between 1 and 10, not 50`},
 		{"invalid-riot-app-rate-limit.yaml", `"riot.app_rate_limit": must be count:seconds pairs such as 20:1,100:120, not "20 per second"`},
 		{"invalid-player-riot-id.yaml", `"players[0].riot_id": "Faker" is not a Riot ID of the form Name#TAG`},
 		{"invalid-player-platform.yaml", `"players[0].platform": unknown platform "korea" (one of br1, eun1, euw1,`},

@@ -111,7 +111,7 @@ func NewDoer(o DoerOptions) (*Doer, error) {
 		log:        o.Logger,
 	}
 	if d.hc == nil {
-		d.hc = &http.Client{Timeout: 10 * time.Second}
+		d.hc = NewHTTPClient(10 * time.Second)
 	}
 	if d.clock == nil {
 		d.clock = clockwork.NewRealClock()
@@ -132,6 +132,16 @@ func NewDoer(o DoerOptions) (*Doer, error) {
 	return d, nil
 }
 
+// NewHTTPClient returns a client for the Riot API that keeps enough idle
+// connections per host for polling bursts: Go's default of two would open a
+// new TLS connection for most requests of a burst, and a slow first request
+// can land in a later rate-limit window than the limiter counted it in.
+func NewHTTPClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 32
+	return &http.Client{Timeout: timeout, Transport: t}
+}
+
 // CheckBaseURL reports whether base is a usable host template.
 func CheckBaseURL(base string) error {
 	if !strings.Contains(base, "{route}") {
@@ -144,8 +154,9 @@ func CheckBaseURL(base string) error {
 	return nil
 }
 
-// backoff is capped exponential backoff with full jitter: a random wait in
-// [base·2^attempt / 2, base·2^attempt], never above max.
+// backoff is capped exponential backoff with jitter: a random wait in
+// [base·2^attempt, 1.5·base·2^attempt), never above limit. Riot asks for at
+// least a second after an untyped 429, hence base ≥ 1 s by default.
 func backoff(base, limit time.Duration) func(int) time.Duration {
 	if base <= 0 {
 		base = time.Second
@@ -158,7 +169,7 @@ func backoff(base, limit time.Duration) func(int) time.Duration {
 		if d > limit || d <= 0 {
 			d = limit
 		}
-		return d/2 + rand.N(d/2+1)
+		return min(d+rand.N(d/2+1), limit)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -75,9 +76,8 @@ func (p *Pollers) Run(ctx context.Context, emit func(context.Context, Update) er
 
 	p.mu.Lock()
 	p.run = r
-	wanted := p.wanted
+	p.apply()
 	p.mu.Unlock()
-	p.apply(wanted)
 
 	r.loops.Go(func() {
 		p.loop("matches.fetch", func(iv Intervals) time.Duration { return iv.Fetch }, r.fetch, func(ctx context.Context) error {
@@ -105,12 +105,9 @@ func (p *Pollers) Run(ctx context.Context, emit func(context.Context, Update) er
 // for removed ones. It may be called before or during Run.
 func (p *Pollers) SetPlayers(players []PlayerSpec) {
 	p.mu.Lock()
-	p.wanted = players
-	running := p.run != nil
-	p.mu.Unlock()
-	if running {
-		p.apply(players)
-	}
+	defer p.mu.Unlock()
+	p.wanted = slices.Clone(players)
+	p.apply()
 }
 
 // Resolved reports how many tracked players have a PUUID, out of how many.
@@ -128,9 +125,10 @@ func (p *Pollers) Resolved() (resolved, total int) {
 	return resolved, len(p.wanted)
 }
 
-func (p *Pollers) apply(players []PlayerSpec) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// apply starts and stops player loops to match p.wanted while Run runs. The
+// caller holds p.mu, so concurrent SetPlayers calls and Run's start apply
+// in the order they stored p.wanted and the last one always wins.
+func (p *Pollers) apply() {
 	r := p.run
 	if r == nil {
 		return
@@ -139,7 +137,7 @@ func (p *Pollers) apply(players []PlayerSpec) {
 		p.players = map[PlayerSpec]*playerLoops{}
 	}
 	keep := map[PlayerSpec]bool{}
-	for _, spec := range players {
+	for _, spec := range p.wanted {
 		keep[spec] = true
 		if _, running := p.players[spec]; running {
 			continue

@@ -1,6 +1,7 @@
 package riot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -71,7 +72,9 @@ func (m *Matches) Fetch(ctx context.Context, emit func(context.Context, Update) 
 		ids = append(ids, id)
 	}
 	m.mu.Unlock()
-	slices.Sort(ids) // per platform, higher game ids are newer
+	// Oldest first: on a platform a higher game id is newer, and a longer
+	// id is higher.
+	slices.SortFunc(ids, func(a, b string) int { return cmp.Or(cmp.Compare(len(a), len(b)), cmp.Compare(a, b)) })
 
 	workers := pool.New().WithErrors().WithContext(ctx).WithMaxGoroutines(max(m.Concurrency, 1))
 	for _, id := range ids {

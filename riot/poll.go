@@ -58,10 +58,7 @@ func (l *PollLoop) Run(ctx context.Context) {
 			}
 			return
 		}
-		running.Go(func() {
-			defer busy.Store(false)
-			l.pollOnce(ctx, clock)
-		})
+		running.Go(func() { l.pollOnce(ctx, clock, func() { busy.Store(false) }) })
 	}
 
 	start()
@@ -98,16 +95,20 @@ func (l *PollLoop) next() time.Duration {
 	return iv
 }
 
-func (l *PollLoop) pollOnce(ctx context.Context, clock clockwork.Clock) {
+// pollOnce runs one poll and calls free once it has returned, before
+// reporting it, so a tick that follows the report is never skipped for it.
+func (l *PollLoop) pollOnce(ctx context.Context, clock clockwork.Clock, free func()) {
 	pctx, cancel := ctx, context.CancelFunc(func() {})
 	if l.Timeout > 0 {
 		pctx, cancel = context.WithTimeout(ctx, l.Timeout)
 	}
-	defer cancel()
 	begin := clock.Now()
 	err := l.Poll(pctx)
+	took := clock.Since(begin)
+	cancel()
+	free()
 	if l.Observer != nil {
-		l.Observer.Polled(l.Source, clock.Since(begin), err)
+		l.Observer.Polled(l.Source, took, err)
 	}
 	if err != nil && ctx.Err() == nil && l.Logger != nil {
 		l.Logger.Debug("poll failed", "source", l.Source, "error", err)

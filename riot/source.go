@@ -12,8 +12,9 @@ type Update struct {
 	Live *Live
 }
 
-// Source produces updates until it is done or ctx is cancelled. Run calls
-// emit for each update in order and stops at the first emit error.
+// Source produces updates until it is done or ctx is cancelled. A replay
+// stops at the first emit error; the live pollers count it as a failed poll
+// and try again on the next one.
 type Source interface {
 	Run(ctx context.Context, emit func(context.Context, Update) error) error
 }

@@ -81,7 +81,7 @@ func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *
 	doer, err := riot.NewDoer(riot.DoerOptions{
 		APIKey:     key.Reveal(),
 		BaseURL:    cfg.Riot.BaseURL,
-		HTTPClient: &http.Client{Timeout: cfg.Riot.Timeout},
+		HTTPClient: riot.NewHTTPClient(cfg.Riot.Timeout),
 		Limiter:    ratelimit.New(ratelimit.WithAppDefaults(appLimits), ratelimit.WithLogger(log)),
 		MaxRetries: cfg.Riot.MaxRetries,
 		Observer:   tel,

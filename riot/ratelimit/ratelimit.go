@@ -407,7 +407,9 @@ func (b *budget) delay(now time.Time) time.Duration {
 	for i := range b.windows {
 		w := &b.windows[i]
 		w.roll(now)
-		if w.count >= w.limit {
+		// In the padding Riot's window may be over already: a request sent
+		// now could open Riot's next window while we count it in this one.
+		if w.count >= w.limit || w.padding(now) {
 			d = max(d, w.end().Sub(now))
 		}
 	}
@@ -532,6 +534,12 @@ func newWindow(l Limit, pad func(time.Duration) time.Duration) window {
 func (w *window) end() time.Time { return w.start.Add(w.span) }
 
 func (w *window) open(now time.Time) bool { return !w.start.IsZero() && now.Before(w.end()) }
+
+// padding reports whether now is past the window's length but before its
+// padded end.
+func (w *window) padding(now time.Time) bool {
+	return w.open(now) && !now.Before(w.start.Add(w.length))
+}
 
 func (w *window) roll(now time.Time) {
 	if !w.open(now) {

@@ -54,6 +54,12 @@ func ListenUnix(t testing.TB) *Server {
 }
 
 func serve(t testing.TB, conn net.PacketConn, addr string) *Server {
+	// A replay sends its datagrams in one burst; on a loaded test machine the
+	// reader can lag, and the kernel silently drops what overflows the
+	// socket buffer. Ask for a large one (the kernel caps it at rmem_max).
+	if b, ok := conn.(interface{ SetReadBuffer(int) error }); ok {
+		_ = b.SetReadBuffer(8 << 20)
+	}
 	// A client flushing a burst must not outrun the reader into drops.
 	if err := conn.(interface{ SetReadBuffer(int) error }).SetReadBuffer(4 << 20); err != nil {
 		_ = conn.Close()

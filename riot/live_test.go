@@ -1,0 +1,444 @@
+package riot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/riftbridge/riftbridge/riot/riottest"
+)
+
+// pollCounts is a PollObserver that counts polls and skips by source and
+// lets a test wait for a count.
+type pollCounts struct {
+	mu      sync.Mutex
+	polled  map[string]int
+	ok      map[string]int // polls that returned no error
+	skipped map[string]int
+	changed chan struct{}
+}
+
+func newPollCounts() *pollCounts {
+	return &pollCounts{polled: map[string]int{}, ok: map[string]int{}, skipped: map[string]int{}, changed: make(chan struct{}, 1)}
+}
+
+func (c *pollCounts) Polled(source string, _ time.Duration, err error) {
+	if err == nil {
+		c.mu.Lock()
+		c.ok[source]++
+		c.mu.Unlock()
+	}
+	c.add(c.polled, source)
+}
+
+func (c *pollCounts) Skipped(source string) { c.add(c.skipped, source) }
+
+func (c *pollCounts) add(m map[string]int, source string) {
+	c.mu.Lock()
+	m[source]++
+	c.mu.Unlock()
+	select {
+	case c.changed <- struct{}{}:
+	default:
+	}
+}
+
+// ticks is how many ticks of source were handled: polled or skipped.
+func (c *pollCounts) ticks(source string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.polled[source] + c.skipped[source]
+}
+
+// waitTicks waits until source handled at least n ticks.
+func (c *pollCounts) waitTicks(tb testing.TB, source string, n int) {
+	tb.Helper()
+	c.wait(tb, source, "ticks", n, c.ticks)
+}
+
+// waitOK waits until source had at least n polls without an error. A
+// removed player's loop may still poll once with its context cancelled;
+// that poll fails and is not counted.
+func (c *pollCounts) waitOK(tb testing.TB, source string, n int) {
+	tb.Helper()
+	c.wait(tb, source, "polls without error", n, func(source string) int {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.ok[source]
+	})
+}
+
+func (c *pollCounts) wait(tb testing.TB, source, what string, n int, count func(string) int) {
+	tb.Helper()
+	deadline := time.After(5 * time.Second)
+	for count(source) < n {
+		select {
+		case <-c.changed:
+		case <-deadline:
+			tb.Fatalf("%s: %d %s, want %d", source, count(source), what, n)
+		}
+	}
+}
+
+// liveFixture runs Pollers against riottest. The server and the loops share
+// a fake clock; the Doer paces on real time, under generous limits.
+type liveFixture struct {
+	clk   *clockwork.FakeClock
+	srv   *riottest.Server
+	p     *Pollers
+	polls *pollCounts
+
+	mu   sync.Mutex
+	live []Live
+	out  updates
+	done chan error
+}
+
+func newLiveFixture(t *testing.T, iv Intervals) *liveFixture {
+	clk := clockwork.NewFakeClockAt(t0)
+	srv := newServer(t, riottest.WithClock(clk), generous)
+	client := NewClient(newTestDoer(t, srv, DoerOptions{}))
+	f := &liveFixture{clk: clk, srv: srv, polls: newPollCounts()}
+	f.p = &Pollers{
+		Client:    client,
+		Spectator: &Spectator{Client: client},
+		Matches:   &Matches{Client: client, Since: t0.Add(-time.Hour), GiveUpAfter: time.Hour, Concurrency: 2, Clock: clk},
+		Intervals: func() Intervals { return iv },
+		Timeout:   5 * time.Second,
+		Clock:     clk,
+		Observer:  f.polls,
+	}
+	return f
+}
+
+func (f *liveFixture) emit(ctx context.Context, u Update) error {
+	if u.Live != nil {
+		f.mu.Lock()
+		f.live = append(f.live, *u.Live)
+		f.mu.Unlock()
+		return nil
+	}
+	return f.out.emit(ctx, u)
+}
+
+// run starts Run; it is stopped, and checked to return nil, with the test.
+func (f *liveFixture) run(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	f.done = make(chan error, 1)
+	go func() { f.done <- f.p.Run(ctx, f.emit) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-f.done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
+// spectatorRequests counts spectator-v5 requests on platform.
+func (f *liveFixture) spectatorRequests(platform string) int {
+	return f.srv.Stats().ByEndpoint[riottest.RouteEndpoint{Route: platform, Endpoint: riottest.EndpointSpectator}]
+}
+
+// waitFor waits, for at most a few seconds, until cond holds.
+func (f *liveFixture) waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func waitResolved(t *testing.T, p *Pollers, want int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, total := p.Resolved()
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("resolved %d of %d, want %d", got, total, want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestPollersSetPlayers adds and removes players while Run runs: a removed
+// player's loops stop (no more requests for it), a new player's start.
+func TestPollersSetPlayers(t *testing.T) {
+	f := newLiveFixture(t, Intervals{Spectator: time.Minute, Matches: time.Hour, Fetch: time.Hour})
+	specs := map[string]PlayerSpec{}
+	for _, platform := range []string{"kr", "euw1", "na1"} {
+		f.srv.AddPlayer("P "+platform, "T", platform)
+		specs[platform] = PlayerSpec{RiotID: "P " + platform + "#T", Platform: platform}
+	}
+	f.p.SetPlayers([]PlayerSpec{specs["kr"], specs["euw1"]})
+	if got, total := f.p.Resolved(); got != 0 || total != 2 {
+		t.Errorf("before Run: resolved %d of %d, want 0 of 2", got, total)
+	}
+	f.run(t)
+	waitResolved(t, f.p, 2)
+	f.p.SetPlayers([]PlayerSpec{specs["kr"], specs["euw1"], specs["na1"]})
+	waitResolved(t, f.p, 3)
+	f.polls.waitOK(t, "spectator", 3)
+	f.polls.waitOK(t, "matches", 3)
+	// Every loop waits on the clock: a spectator and a match list loop per
+	// player, and the fetch loop.
+	if err := blockUntil(f.clk, 7); err != nil {
+		t.Fatal(err)
+	}
+	f.p.SetPlayers([]PlayerSpec{specs["euw1"], specs["na1"]})
+	if got, total := f.p.Resolved(); got != 2 || total != 2 {
+		t.Errorf("after removing kr: resolved %d of %d, want 2 of 2", got, total)
+	}
+
+	for minute := 1; minute <= 5; minute++ {
+		f.clk.Advance(time.Minute)
+		f.polls.waitOK(t, "spectator", 3+2*minute)
+	}
+	want := map[string]int{"kr": 1, "euw1": 6, "na1": 6}
+	for platform, n := range want {
+		if got := f.spectatorRequests(platform); got != n {
+			t.Errorf("%s: %d spectator requests, want %d", platform, got, n)
+		}
+	}
+	st := f.srv.Stats()
+	for route, n := range map[string]int{"asia": 2, "europe": 2, "americas": 2} { // account + match list
+		if got := st.Routes[route].Accepted; got != n {
+			t.Errorf("%s: %d requests, want %d", route, got, n)
+		}
+	}
+
+	// Removing everyone stops every player loop; only the fetch loop remains.
+	f.p.SetPlayers(nil)
+	if got, total := f.p.Resolved(); got != 0 || total != 0 {
+		t.Errorf("no players: resolved %d of %d", got, total)
+	}
+	before := f.srv.Stats().Requests
+	fetches := f.polls.ticks("matches.fetch")
+	for range 3 {
+		f.clk.Advance(time.Hour)
+		fetches++
+		f.polls.waitTicks(t, "matches.fetch", fetches)
+	}
+	if got := f.srv.Stats().Requests; got != before {
+		t.Errorf("%d requests after every player was removed, want 0", got-before)
+	}
+}
+
+// TestPollersSetPlayersRace changes the players from several goroutines at
+// once, also while Run starts: once the calls return, the player loops
+// running must be those of the players last set.
+func TestPollersSetPlayersRace(t *testing.T) {
+	f := newLiveFixture(t, Intervals{Spectator: time.Hour, Matches: time.Hour, Fetch: time.Hour})
+	var sets [][]PlayerSpec
+	for i := range 8 {
+		sets = append(sets, []PlayerSpec{{RiotID: fmt.Sprintf("Racer%d#T", i), Platform: "kr"}})
+	}
+	check := func(round int) {
+		t.Helper()
+		f.p.mu.Lock()
+		defer f.p.mu.Unlock()
+		if !slices.Equal(slices.Collect(maps.Keys(f.p.players)), f.p.wanted) {
+			t.Fatalf("round %d: loops run for %v, players set %v", round, slices.Collect(maps.Keys(f.p.players)), f.p.wanted)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		f.p.SetPlayers(sets[0])
+		done <- f.p.Run(ctx, f.emit)
+	}()
+	f.p.SetPlayers(sets[1]) // races with Run's start
+	for round := range 200 {
+		var wg sync.WaitGroup
+		for _, set := range sets {
+			wg.Go(func() { f.p.SetPlayers(set) })
+		}
+		wg.Wait()
+		f.p.mu.Lock()
+		running := f.p.run != nil
+		f.p.mu.Unlock()
+		if running {
+			check(round)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestPollersResolveRetry keeps retrying a Riot ID that does not resolve,
+// once per spectator interval, while the other player is polled.
+func TestPollersResolveRetry(t *testing.T) {
+	f := newLiveFixture(t, Intervals{Spectator: time.Minute, Matches: time.Hour, Fetch: time.Hour})
+	f.srv.AddPlayer("Known", "KR1", "kr")
+	f.p.SetPlayers([]PlayerSpec{{RiotID: "Known#KR1", Platform: "kr"}, {RiotID: "Typo#KR1", Platform: "kr"}})
+	f.run(t)
+	accounts := func() int {
+		return f.srv.Stats().ByEndpoint[riottest.RouteEndpoint{Route: "asia", Endpoint: riottest.EndpointAccount}]
+	}
+	for minute := 0; minute <= 3; minute++ {
+		if minute > 0 {
+			f.clk.Advance(time.Minute)
+		}
+		f.waitFor(t, fmt.Sprintf("minute %d", minute), func() bool { return accounts() >= 2+minute })
+		f.polls.waitOK(t, "spectator", 1+minute)
+		// Known's two loops, the fetch loop and Typo's next try.
+		if err := blockUntil(f.clk, 4); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := accounts(); got != 5 {
+		t.Errorf("%d account requests, want 5: one for Known, four tries for Typo", got)
+	}
+	if got, total := f.p.Resolved(); got != 1 || total != 2 {
+		t.Errorf("resolved %d of %d, want 1 of 2", got, total)
+	}
+	if got := f.spectatorRequests("kr"); got != 4 {
+		t.Errorf("%d spectator requests for Known, want 4", got)
+	}
+}
+
+// TestPollersKeyRejected ends Run with ErrKeyRejected, whether the key is
+// rejected while resolving players or later while polling.
+func TestPollersKeyRejected(t *testing.T) {
+	for _, when := range []string{"at start", "while polling"} {
+		t.Run(when, func(t *testing.T) {
+			f := newLiveFixture(t, Intervals{Spectator: time.Minute, Matches: time.Hour, Fetch: time.Hour})
+			f.srv.AddPlayer("Keyed", "KR1", "kr")
+			f.p.SetPlayers([]PlayerSpec{{RiotID: "Keyed#KR1", Platform: "kr"}})
+			if when == "at start" {
+				f.srv.ExpireKey()
+			}
+			done := make(chan error, 1)
+			go func() { done <- f.p.Run(context.Background(), f.emit) }()
+			if when == "while polling" {
+				f.polls.waitTicks(t, "spectator", 1)
+				f.polls.waitTicks(t, "matches", 1)
+				f.srv.ExpireKey()
+				f.clk.Advance(time.Minute)
+			}
+			err := recv(t, done, "return from Run")
+			if !errors.Is(err, ErrKeyRejected) {
+				t.Errorf("Run = %v, want ErrKeyRejected", err)
+			}
+			if st := f.srv.Stats(); st.AuthFailures != 1 {
+				t.Errorf("%d requests with the rejected key, want 1", st.AuthFailures)
+			}
+		})
+	}
+}
+
+// TestPollersGame follows a player's game from the spectator to the match:
+// start, end, 404 while Riot processes it, then its frames, fetched once.
+func TestPollersGame(t *testing.T) {
+	f := newLiveFixture(t, Intervals{Spectator: time.Minute, Matches: 30 * time.Minute, Fetch: time.Minute})
+	puuid := f.srv.AddPlayer("Gamer", "EUW", "euw1")
+	// Ends at t0+4m30s; processed at t0+6m.
+	id := f.srv.AddGame(riottest.GameSpec{Platform: "euw1", Players: []string{puuid}, Start: t0.Add(-25 * time.Minute), Duration: 29*time.Minute + 30*time.Second, ProcessingDelay: 90 * time.Second})
+	f.p.SetPlayers([]PlayerSpec{{RiotID: "Gamer#EUW", Platform: "euw1"}})
+	f.run(t)
+	f.polls.waitTicks(t, "spectator", 1)
+	f.polls.waitTicks(t, "matches.fetch", 1)
+	if err := blockUntil(f.clk, 3); err != nil { // spectator, match list, fetch
+		t.Fatal(err)
+	}
+	for minute := 1; minute <= 6; minute++ {
+		f.clk.Advance(time.Minute)
+		f.polls.waitTicks(t, "spectator", 1+minute)
+		// A tick a minute, and at minute 5 the game's end triggers one
+		// more; each ends as a poll or, while one runs, a skip.
+		fetches := 1 + minute
+		if minute >= 5 {
+			fetches++
+		}
+		f.polls.waitTicks(t, "matches.fetch", fetches)
+		if minute == 5 && f.p.Matches.Pending() != 1 {
+			t.Errorf("minute 5: %d matches pending, want the game Riot is processing", f.p.Matches.Pending())
+		}
+	}
+	if got := f.out.frames()[id]; !slices.Equal(got, allFrames(30)) {
+		t.Fatalf("frames %v, want 0 to 29", got)
+	}
+	f.mu.Lock()
+	var seen []string
+	for _, l := range f.live {
+		seen = append(seen, liveString(l, map[string]string{id: "A"}))
+	}
+	f.mu.Unlock()
+	want := []string{"start A", "in A", "in A", "in A", "in A", "end A", "idle"}
+	if !slices.Equal(seen, want) {
+		t.Errorf("spectator saw %v, want %v", seen, want)
+	}
+	st := f.srv.Stats()
+	if st.MatchFetches[id] != 1 || st.TimelineFetches[id] != 1 {
+		t.Errorf("match fetched %d times, timeline %d; want 1 each", st.MatchFetches[id], st.TimelineFetches[id])
+	}
+	if st.WrongRoute != 0 || st.Unknown != 0 {
+		t.Errorf("wrong route %d, unknown %d", st.WrongRoute, st.Unknown)
+	}
+}
+
+// idleSaturation runs n idle players polled far faster than a tight limit
+// allows, in real time, and returns the server's stats.
+func idleSaturation(tb testing.TB, n int, dur time.Duration) riottest.Stats {
+	tb.Helper()
+	srv := newServer(tb, riottest.WithAppLimits(riottest.Limit{Count: 10, Seconds: 1}, riottest.Limit{Count: 30, Seconds: 3}))
+	client := NewClient(newTestDoer(tb, srv, DoerOptions{}))
+	p := &Pollers{
+		Client:    client,
+		Spectator: &Spectator{Client: client},
+		Matches:   &Matches{Client: client, Since: time.Now(), Concurrency: 2},
+		Intervals: func() Intervals {
+			return Intervals{Spectator: 10 * time.Millisecond, Matches: time.Hour, Fetch: time.Hour}
+		},
+		Jitter:  0.05,
+		Timeout: 10 * time.Second,
+	}
+	var specs []PlayerSpec
+	for i := range n {
+		name := fmt.Sprintf("Idle%02d", i)
+		srv.AddPlayer(name, "KR1", "kr")
+		specs = append(specs, PlayerSpec{RiotID: name + "#KR1", Platform: "kr"})
+	}
+	p.SetPlayers(specs)
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := time.AfterFunc(dur, cancel)
+	defer stop.Stop()
+	if err := p.Run(ctx, func(context.Context, Update) error { return nil }); err != nil {
+		tb.Fatal(err)
+	}
+	return srv.Stats()
+}
+
+// TestPollersIdleSaturation is the acceptance test of the live source under
+// load: 40 idle players want about 4000 spectator calls a second from a key
+// allowing 10, and riottest must serve at least 85 % of what the limit
+// allows on kr without one application or method 429.
+func TestPollersIdleSaturation(t *testing.T) {
+	st := idleSaturation(t, 40, 3500*time.Millisecond)
+	accepted, allowed := st.Routes["kr"].Accepted, allowedOn(st, "kr")
+	share := float64(accepted) / float64(max(allowed, 1))
+	t.Logf("kr accepted %d of %d allowed (%.3f); asia %d; 429s %v", accepted, allowed, share, st.Routes["asia"].Accepted, st.RateLimited)
+	if n := st.RateLimited[riottest.LimitApplication] + st.RateLimited[riottest.LimitMethod]; n != 0 {
+		t.Errorf("%d application/method 429s, want none", n)
+	}
+	if ex := st.Exceeded(); len(ex) != 0 {
+		t.Errorf("windows over their limit: %+v", ex)
+	}
+	if share < 0.85 {
+		t.Errorf("kr served %.3f of its limit (%d of %d), want >= 0.85", share, accepted, allowed)
+	}
+}

@@ -1,0 +1,181 @@
+package riot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/riftbridge/riftbridge/riot/riottest"
+)
+
+// liveString renders a Live for comparison: "idle", "start A", "in A", "end A".
+func liveString(l Live, names map[string]string) string {
+	switch {
+	case l.Game == nil:
+		return "idle"
+	case l.Ended:
+		return "end " + names[l.Game.MatchID()]
+	case l.Started:
+		return "start " + names[l.Game.MatchID()]
+	}
+	return "in " + names[l.Game.MatchID()]
+}
+
+// TestSpectatorTransitions polls one player through two games with a pause,
+// then two back to back, on a server clock the test moves.
+func TestSpectatorTransitions(t *testing.T) {
+	clk := clockwork.NewFakeClockAt(t0)
+	srv := newServer(t, riottest.WithClock(clk), generous)
+	puuid := srv.AddPlayer("Watched", "EUW", "euw1")
+	m := time.Minute
+	game := func(start, dur time.Duration) string {
+		return srv.AddGame(riottest.GameSpec{Platform: "euw1", Players: []string{puuid}, Start: t0.Add(start), Duration: dur})
+	}
+	names := map[string]string{
+		game(10*m, 20*m):                "A", // 10m–30m
+		game(30*m+30*time.Second, 25*m): "B", // 30m30s–55m30s
+		game(70*m, 10*m):                "C", // 70m–80m
+		game(80*m+10*time.Second, 20*m): "D", // back to back with C
+	}
+	s := &Spectator{Client: NewClient(newTestDoer(t, srv, DoerOptions{}))}
+	p := Player{RiotID: "Watched#EUW", Platform: "euw1", PUUID: puuid}
+
+	steps := []struct {
+		at   time.Duration
+		want []string
+	}{
+		{0, []string{"idle"}},
+		{10*m + 30*time.Second, []string{"start A"}},
+		{15 * m, []string{"in A"}},
+		{29 * m, []string{"in A"}},
+		{30*m + 15*time.Second, []string{"end A"}},
+		{31 * m, []string{"start B"}},
+		{60 * m, []string{"end B"}},
+		{61 * m, []string{"idle"}},
+		{75 * m, []string{"start C"}},
+		// C ended and D began between two polls.
+		{81 * m, []string{"end C", "start D"}},
+		{90 * m, []string{"in D"}},
+	}
+	for _, step := range steps {
+		clk.Advance(t0.Add(step.at).Sub(clk.Now()))
+		var got []string
+		var ended *ActiveGame
+		err := s.Poll(context.Background(), p, func(_ context.Context, l Live) error {
+			if l.Player != p {
+				t.Errorf("live for %+v, want %+v", l.Player, p)
+			}
+			if l.Ended {
+				ended = l.Game
+			}
+			got = append(got, liveString(l, names))
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("at %v: %v", step.at, err)
+		}
+		if !slices.Equal(got, step.want) {
+			t.Errorf("at %v: %v, want %v", step.at, got, step.want)
+		}
+		// An ended game carries its match id, which Matches will fetch.
+		if ended != nil && names[ended.MatchID()] == "" {
+			t.Errorf("at %v: ended game %s is not one of ours", step.at, ended.MatchID())
+		}
+	}
+	if st := srv.Stats(); st.Requests != len(steps) || st.WrongRoute != 0 {
+		t.Errorf("%d requests, %d on the wrong route; want %d and 0", st.Requests, st.WrongRoute, len(steps))
+	}
+}
+
+// TestSpectatorErrors checks that a failed poll is an error, leaves the
+// player's state alone and emits nothing, and that emit errors come back.
+func TestSpectatorErrors(t *testing.T) {
+	srv := newServer(t, generous)
+	puuid := srv.AddPlayer("Flaky", "NA1", "na1")
+	id := srv.AddGame(riottest.GameSpec{Platform: "na1", Players: []string{puuid}, Start: time.Now().Add(-time.Minute)})
+	s := &Spectator{Client: NewClient(newTestDoer(t, srv, DoerOptions{MaxRetries: 1, BackoffBase: time.Millisecond}))}
+	p := Player{RiotID: "Flaky#NA1", Platform: "na1", PUUID: puuid}
+	names := map[string]string{id: "A"}
+	poll := func() ([]string, error) {
+		var got []string
+		err := s.Poll(context.Background(), p, func(_ context.Context, l Live) error {
+			got = append(got, liveString(l, names))
+			return nil
+		})
+		return got, err
+	}
+
+	if got, err := poll(); err != nil || !slices.Equal(got, []string{"start A"}) {
+		t.Fatalf("first poll: %v, %v; want [start A]", got, err)
+	}
+	srv.InjectStatus(503, 2) // outlasts one retry
+	got, err := poll()
+	var se *StatusError
+	if !errors.As(err, &se) || se.Status != 503 || len(got) != 0 {
+		t.Fatalf("failed poll: %v, %v; want a 503 *StatusError and nothing emitted", got, err)
+	}
+	if got, err := poll(); err != nil || !slices.Equal(got, []string{"in A"}) {
+		t.Errorf("after the failure: %v, %v; want [in A], not a second start", got, err)
+	}
+
+	errSink := errors.New("sink down")
+	err = s.Poll(context.Background(), p, func(context.Context, Live) error { return errSink })
+	if !errors.Is(err, errSink) {
+		t.Errorf("emit error: got %v, want %v", err, errSink)
+	}
+
+	s.Forget(puuid)
+	if got, err := poll(); err != nil || !slices.Equal(got, []string{"start A"}) {
+		t.Errorf("after Forget: %v, %v; want [start A]", got, err)
+	}
+}
+
+// TestSpectatorPlayers polls players on several platforms at once: each
+// keeps its own state.
+func TestSpectatorPlayers(t *testing.T) {
+	srv := newServer(t, generous)
+	s := &Spectator{Client: NewClient(newTestDoer(t, srv, DoerOptions{}))}
+	var players []Player
+	names := map[string]string{}
+	for i, platform := range []string{"kr", "euw1", "oc1", "me1", "sg2", "na1"} {
+		puuid := srv.AddPlayer(fmt.Sprintf("P%d", i), "T", platform)
+		players = append(players, Player{RiotID: fmt.Sprintf("P%d#T", i), Platform: platform, PUUID: puuid})
+		if i%2 == 0 {
+			names[srv.AddGame(riottest.GameSpec{Platform: platform, Players: []string{puuid}, Start: time.Now().Add(-time.Minute)})] = platform
+		}
+	}
+	for round, want := range []string{"start", "in"} {
+		errs := make(chan error, len(players))
+		got := make([]string, len(players))
+		for i, p := range players {
+			go func() {
+				errs <- s.Poll(context.Background(), p, func(_ context.Context, l Live) error {
+					got[i] = liveString(l, names)
+					return nil
+				})
+			}()
+		}
+		for range players {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, p := range players {
+			w := "idle"
+			if i%2 == 0 {
+				w = want + " " + p.Platform
+			}
+			if got[i] != w {
+				t.Errorf("round %d, %s: %s, want %s", round, p.Platform, got[i], w)
+			}
+		}
+	}
+	if st := srv.Stats(); st.WrongRoute != 0 || st.Unknown != 0 {
+		t.Errorf("wrong route %d, unknown %d", st.WrongRoute, st.Unknown)
+	}
+}
