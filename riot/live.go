@@ -49,7 +49,7 @@ type Pollers struct {
 	mu      sync.Mutex
 	run     *liveRun // set while Run runs
 	wanted  []PlayerSpec
-	players map[PlayerSpec]*playerLoops
+	players map[PlayerSpec]context.CancelFunc // running players' loops
 }
 
 var _ Source = (*Pollers)(nil)
@@ -61,10 +61,6 @@ type liveRun struct {
 	fetch   chan struct{} // wakes the fetch loop
 	loops   conc.WaitGroup
 	resolve sync.Map // PlayerSpec → PUUID, kept across reloads
-}
-
-type playerLoops struct {
-	cancel context.CancelFunc
 }
 
 // Run polls until ctx ends or the key is rejected (ErrKeyRejected), which
@@ -87,8 +83,8 @@ func (p *Pollers) Run(ctx context.Context, emit func(context.Context, Update) er
 	<-ctx.Done()
 
 	p.mu.Lock()
-	for spec, pl := range p.players {
-		pl.cancel()
+	for spec, stop := range p.players {
+		stop()
 		delete(p.players, spec)
 	}
 	p.run = nil
@@ -134,7 +130,7 @@ func (p *Pollers) apply() {
 		return
 	}
 	if p.players == nil {
-		p.players = map[PlayerSpec]*playerLoops{}
+		p.players = map[PlayerSpec]context.CancelFunc{}
 	}
 	keep := map[PlayerSpec]bool{}
 	for _, spec := range p.wanted {
@@ -143,12 +139,12 @@ func (p *Pollers) apply() {
 			continue
 		}
 		ctx, cancel := context.WithCancel(r.ctx)
-		p.players[spec] = &playerLoops{cancel: cancel}
+		p.players[spec] = cancel
 		r.loops.Go(func() { p.playerLoops(ctx, r, spec) })
 	}
-	for spec, pl := range p.players {
+	for spec, stop := range p.players {
 		if !keep[spec] {
-			pl.cancel()
+			stop()
 			delete(p.players, spec)
 			if puuid, ok := r.resolve.Load(spec); ok {
 				p.Spectator.Forget(puuid.(string))
