@@ -34,6 +34,10 @@ type Matches struct {
 	pending map[string]time.Time // match id → when first queued
 	settled map[string]bool      // emitted, aborted or abandoned: never fetched again
 	active  map[string]bool      // being fetched right now
+	// matches holds match documents already fetched for queued ids whose
+	// timeline Riot had not processed yet, so a retry asks for the timeline
+	// alone.
+	matches map[string]*Match
 }
 
 // Queue adds match ids to fetch; ids already queued, settled or in flight
@@ -102,8 +106,10 @@ func (m *Matches) fetchOne(ctx context.Context, id string, emit func(context.Con
 	switch {
 	case settled:
 		m.settled[id] = true
+		delete(m.matches, id)
 	case m.GiveUpAfter > 0 && m.now().Sub(queuedAt) > m.GiveUpAfter && errors.Is(err, ErrNotFound):
 		m.settled[id] = true
+		delete(m.matches, id)
 		m.log().Warn("giving up on a match riot has not processed", "match_id", id, "waited", m.now().Sub(queuedAt).Round(time.Second))
 		return nil
 	default:
@@ -118,15 +124,25 @@ func (m *Matches) fetchOne(ctx context.Context, id string, emit func(context.Con
 // fetch reports settled when the match needs no further attempt: emitted in
 // full, or aborted and skipped.
 func (m *Matches) fetch(ctx context.Context, id string, emit func(context.Context, Update) error) (settled bool, err error) {
-	match, err := m.Client.Match(ctx, id)
-	if errors.Is(err, ErrAborted) {
-		m.log().Debug("skipping aborted match", "match_id", id, "error", err)
-		return true, nil
-	}
-	if err != nil {
-		return false, err
+	m.mu.Lock()
+	match := m.matches[id]
+	m.mu.Unlock()
+	if match == nil {
+		match, err = m.Client.Match(ctx, id)
+		if errors.Is(err, ErrAborted) {
+			m.log().Debug("skipping aborted match", "match_id", id, "error", err)
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
 	}
 	tl, err := m.Client.Timeline(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		m.mu.Lock()
+		m.matches[id] = match
+		m.mu.Unlock()
+	}
 	if errors.Is(err, ErrAborted) || errors.Is(err, ErrNoFrames) {
 		m.log().Debug("skipping match without a usable timeline", "match_id", id, "error", err)
 		return true, nil
@@ -153,6 +169,7 @@ func (m *Matches) Pending() int {
 func (m *Matches) init() {
 	if m.pending == nil {
 		m.pending, m.settled, m.active = map[string]time.Time{}, map[string]bool{}, map[string]bool{}
+		m.matches = map[string]*Match{}
 	}
 }
 

@@ -157,6 +157,31 @@ func TestMatchesProcessing(t *testing.T) {
 	}
 }
 
+// TestMatchesTimelineLater: Riot serves the match before the timeline; a
+// retry asks for the timeline alone, not the match again.
+func TestMatchesTimelineLater(t *testing.T) {
+	f := newMatchesFixture(t)
+	puuid := f.srv.AddPlayer("Patient", "EUW", "euw1")
+	id := f.srv.AddGame(riottest.GameSpec{Platform: "euw1", Players: []string{puuid}, Start: t0.Add(-30 * time.Minute), Duration: 30 * time.Minute})
+	f.srv.Inject(riottest.Fault{Endpoint: riottest.EndpointTimeline, Status: http.StatusNotFound, Count: 2})
+	f.m.Queue(id)
+	var out updates
+	for range 3 {
+		if err := f.m.Fetch(context.Background(), out.emit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := out.frames()[id]; !slices.Equal(got, allFrames(30)) {
+		t.Errorf("frames %v, want 0 to 29", got)
+	}
+	st := f.srv.Stats()
+	match := st.ByEndpoint[riottest.RouteEndpoint{Route: "europe", Endpoint: riottest.EndpointMatch}]
+	timeline := st.ByEndpoint[riottest.RouteEndpoint{Route: "europe", Endpoint: riottest.EndpointTimeline}]
+	if match != 1 || timeline != 3 {
+		t.Errorf("%d match and %d timeline requests, want 1 and 3", match, timeline)
+	}
+}
+
 // TestMatchesGiveUp abandons a match Riot never processes once GiveUpAfter
 // has passed, and does not fetch it again when a sweep finds it.
 func TestMatchesGiveUp(t *testing.T) {
