@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -39,6 +40,39 @@ type Config struct {
 	Health  Health   `mapstructure:"health"`
 	// Dashboards tunes the generated dashboards, monitors and downtimes.
 	Dashboards dashboards.Config `mapstructure:"dashboards"`
+	State      State             `mapstructure:"state"`
+	Redis      Redis             `mapstructure:"redis"`
+}
+
+// State backends.
+const (
+	StateBolt  = "bolt"
+	StateRedis = "redis"
+)
+
+// State keeps what must survive a restart of `riftbridge run`: which
+// matches were emitted and how far, resolved PUUIDs and live games.
+type State struct {
+	// Backend is "bolt" (one file, for one process) or "redis" (several
+	// replicas sharing one Riot key: shared rate limits, match leases and
+	// players split across replicas).
+	Backend string `mapstructure:"backend"`
+	// Path is the bolt state file.
+	Path string `mapstructure:"path"`
+	// Lookback is how far back each player's match list is read at start,
+	// so games that ended while riftbridge was down are caught up; matches
+	// already emitted are never emitted again.
+	Lookback time.Duration `mapstructure:"lookback"`
+}
+
+// Redis is the shared state of replicas (state.backend: redis).
+type Redis struct {
+	// URL is redis://[:password@]host:port/db, rediss:// or unix://.
+	// Never logged with its password.
+	URL Secret `mapstructure:"url"`
+	// Prefix namespaces riftbridge's keys, so deployments (or API keys) can
+	// share one Redis.
+	Prefix string `mapstructure:"prefix"`
 }
 
 // Riot configures access to the Riot API.
@@ -179,6 +213,8 @@ func NewDefault() *Config {
 		},
 		Health:     Health{Address: "127.0.0.1:8686"},
 		Dashboards: dashboards.DefaultConfig(),
+		State:      State{Backend: StateBolt, Path: "riftbridge-state.db", Lookback: 2 * time.Hour},
+		Redis:      Redis{Prefix: "riftbridge:"},
 	}
 }
 
@@ -263,6 +299,21 @@ func (c *Config) Validate() error {
 	}
 	if c.Pollers.Jitter < 0 || c.Pollers.Jitter > 1 {
 		bad("pollers.jitter", "must be a fraction between 0 and 1, not %v", c.Pollers.Jitter)
+	}
+	switch c.State.Backend {
+	case StateBolt:
+		if c.State.Path == "" {
+			bad("state.path", "required with state.backend %q", StateBolt)
+		}
+	case StateRedis:
+		if u, err := url.Parse(c.Redis.URL.Reveal()); err != nil || !slices.Contains([]string{"redis", "rediss", "unix"}, u.Scheme) {
+			bad("redis.url", "required with state.backend %q: redis://host:6379/0, rediss://… or unix:///path", StateRedis)
+		}
+	default:
+		bad("state.backend", "must be %q or %q, not %q", StateBolt, StateRedis, c.State.Backend)
+	}
+	if c.State.Lookback < 0 || c.State.Lookback > 30*24*time.Hour {
+		bad("state.lookback", "must be between 0 and 720h, not %v", c.State.Lookback)
 	}
 	if err := c.Dashboards.Validate(); err != nil {
 		errs = append(errs, err)

@@ -59,6 +59,10 @@ func TestInvalidConfigs(t *testing.T) {
 		{"invalid-health-address.yaml", `"health.address": "8686" is not host:port`},
 		{"invalid-dashboards-thresholds.yaml", `"dashboards.gold_diff_critical": must be above gold_diff_warning (9000), not 8000`},
 		{"invalid-dashboards-timezone.yaml", `"dashboards.downtimes.timezone": "Mars/Olympus" is not an IANA time zone like Europe/Paris`},
+		{"invalid-state-backend.yaml", `"state.backend": must be "bolt" or "redis", not "etcd"`},
+		{"invalid-state-path.yaml", `"state.path": required with state.backend "bolt"`},
+		{"invalid-state-lookback.yaml", `"state.lookback": must be between 0 and 720h, not -1h0m0s`},
+		{"invalid-redis-url.yaml", `"redis.url": required with state.backend "redis"`},
 		{"invalid-yaml.yaml", `config testdata/invalid-yaml.yaml: While parsing config: yaml: line 2: mapping values are not allowed in this context`},
 	}
 	seen := map[string]bool{}
@@ -137,6 +141,8 @@ func TestLoadFullFile(t *testing.T) {
 			Jitter:    0.1, Timeout: 20 * time.Second,
 		},
 		Health: Health{Address: "0.0.0.0:8686"},
+		State:  State{Backend: StateRedis, Path: "riftbridge-state.db", Lookback: 6 * time.Hour},
+		Redis:  Redis{URL: "redis://:pw@127.0.0.1:6379/0", Prefix: "rb:"},
 		Dashboards: dashboards.Config{
 			Notify: "@slack-lol-alerts", Scope: "env:test",
 			GoldDiffWarning: 4000, GoldDiffCritical: 9000, RateLimitedThreshold: 5,

@@ -58,8 +58,10 @@ type DoerOptions struct {
 	BaseURL string
 	// HTTPClient sends requests; a client with a 10 s timeout when nil.
 	HTTPClient *http.Client
-	// Limiter paces requests; a limiter with development-key defaults when nil.
-	Limiter *ratelimit.Limiter
+	// Limiter paces requests: the in-memory *ratelimit.Limiter, or the
+	// Redis-backed *ratelimit.Shared that replicas share; development-key
+	// defaults when nil.
+	Limiter ratelimit.Reserver
 	// MaxRetries caps retries of 429s, 5xx and transport errors; 3 when 0.
 	MaxRetries int
 	// BackoffBase and BackoffMax bound the exponential backoff used when Riot
@@ -80,7 +82,7 @@ type Doer struct {
 	key        string
 	base       string
 	hc         *http.Client
-	limiter    *ratelimit.Limiter
+	limiter    ratelimit.Reserver
 	maxRetries int
 	backoff    func(attempt int) time.Duration
 	obs        Observer

@@ -1,4 +1,6 @@
-// Package ratelimit paces Riot API requests so riftbridge spends its application and method budgets fully without drawing a 429.
+// Package ratelimit paces Riot API requests so riftbridge spends its
+// application and method budgets fully without drawing a 429: Limiter in one
+// process, Shared across replicas through Redis.
 package ratelimit
 
 import (
@@ -22,20 +24,83 @@ type Clock interface {
 	NewTimer(d time.Duration) clockwork.Timer
 }
 
+// Permit is one request admitted by a Reserver. It counts as in flight until
+// Done or Cancel; the first request of a method whose limits are unknown, the
+// probe, also holds back the other requests of that method until then.
+type Permit interface {
+	// Waited is how long Wait blocked for this permit.
+	Waited() time.Duration
+	// Done updates the limiter from the response to the request. Call it for
+	// every status, 404 and 429 included: the headers carry Riot's limits and
+	// counts. Limits replace the current ones when they differ; a count
+	// higher than the limiter's (another client on the key) is adopted. For a
+	// 429 Done returns an error holding a *ThrottleError and, when Riot sent
+	// Retry-After, blocks the application limit of the route (type
+	// application) or the method (method, service or no type) until it has
+	// passed. Calls after the first Done or Cancel do nothing.
+	Done(status int, h http.Header) error
+	// Cancel finishes a permit whose request got no response, such as a
+	// transport error. The request stays counted, since it may have reached
+	// Riot, and a probe lets the next request of its method through. Calls
+	// after the first Done or Cancel do nothing, so it is safe to defer.
+	Cancel()
+}
+
+// Reserver paces requests per Riot routing value ("route": kr, asia, …) on
+// the application limit of the route and the method limit of each endpoint
+// ("method", any stable name the caller picks) on it. Limiter does so in
+// memory for one process, Shared through Redis for several.
+type Reserver interface {
+	// Wait blocks until one more request fits the application limit of route
+	// and the method limit of route+method, and reserves it. While the
+	// method's limits are unknown only one request (the probe) is let
+	// through. Wait fails fast, with an error wrapping
+	// context.DeadlineExceeded, when ctx's deadline comes before the wait
+	// would end. The caller must finish the permit with Done or Cancel.
+	Wait(ctx context.Context, route, method string) (Permit, error)
+}
+
 var (
-	_ Clock = clockwork.NewRealClock()
-	_ Clock = (*clockwork.FakeClock)(nil)
-	_ error = (*ThrottleError)(nil)
+	_ Clock    = clockwork.NewRealClock()
+	_ Clock    = (*clockwork.FakeClock)(nil)
+	_ error    = (*ThrottleError)(nil)
+	_ Reserver = (*Limiter)(nil)
+	_ Permit   = (*reservation)(nil)
 )
 
-// Option configures a Limiter.
-type Option func(*Limiter)
+// config is what the options set, for Limiter and Shared alike.
+type config struct {
+	clock    Clock
+	defaults []Limit
+	pad      func(time.Duration) time.Duration
+	log      *slog.Logger
+	prefix   string
+}
+
+func newConfig(opts []Option) config {
+	c := config{
+		clock:    clockwork.NewRealClock(),
+		defaults: []Limit{{Count: 20, Window: time.Second}, {Count: 100, Window: 120 * time.Second}},
+		pad:      DefaultPadding,
+		log:      slog.New(slog.DiscardHandler),
+		prefix:   DefaultPrefix,
+	}
+	for _, opt := range opts {
+		opt(&c)
+	}
+	return c
+}
+
+// Option configures a Limiter or a Shared.
+type Option func(*config)
 
 // WithClock sets the time source; nil keeps the default, the real clock.
+// Shared keeps its windows on the Redis server's clock and uses this one only
+// to time its waits.
 func WithClock(c Clock) Option {
-	return func(l *Limiter) {
+	return func(cfg *config) {
 		if c != nil {
-			l.clock = c
+			cfg.clock = c
 		}
 	}
 }
@@ -45,32 +110,34 @@ func WithClock(c Clock) Option {
 // them. Entries with a non-positive count or window are dropped; if none
 // remain the default stays. Default: the development key's 20:1,100:120.
 func WithAppDefaults(limits []Limit) Option {
-	return func(l *Limiter) {
+	return func(cfg *config) {
 		valid := slices.DeleteFunc(slices.Clone(limits), func(x Limit) bool { return x.Count <= 0 || x.Window <= 0 })
 		if len(valid) > 0 {
-			l.defaults = valid
+			cfg.defaults = valid
 		}
 	}
 }
 
 // WithPadding sets how long past a window's end the limiter waits before it
 // counts a new window, as a function of the window's length; negative results
-// count as zero and nil keeps the default, DefaultPadding.
+// count as zero and nil keeps the default, DefaultPadding. Replicas sharing
+// Redis must use the same padding.
 func WithPadding(pad func(window time.Duration) time.Duration) Option {
-	return func(l *Limiter) {
+	return func(cfg *config) {
 		if pad != nil {
-			l.pad = pad
+			cfg.pad = pad
 		}
 	}
 }
 
 // WithLogger sets the logger for limit changes (debug), malformed headers
-// (debug) and 429s (info for service and backend throttling, warn when our
-// own budget was overrun); nil keeps the default, which discards.
+// (debug), 429s (info for service and backend throttling, warn when our own
+// budget was overrun) and, for Shared, losing and regaining Redis (warn,
+// info); nil keeps the default, which discards.
 func WithLogger(logger *slog.Logger) Option {
-	return func(l *Limiter) {
+	return func(cfg *config) {
 		if logger != nil {
-			l.log = logger
+			cfg.log = logger
 		}
 	}
 }
@@ -87,42 +154,23 @@ func DefaultPadding(window time.Duration) time.Duration {
 	return min(max(window/20, 20*time.Millisecond), time.Second)
 }
 
-// Limiter paces requests per Riot routing value ("route": kr, asia, …) on the
-// application limit of the route and the method limit of each endpoint
-// ("method", any stable name the caller picks) on it. It is safe for
-// concurrent use; waits hold no lock, so one throttled route never stalls
-// another.
+// Limiter is the Reserver of one process, holding every window in memory. It
+// is safe for concurrent use; waits hold no lock, so one throttled route never
+// stalls another.
 type Limiter struct {
-	clock    Clock
-	defaults []Limit
-	pad      func(time.Duration) time.Duration
-	log      *slog.Logger
-
+	config
 	routes sync.Map // route name → *route
 }
 
 // New returns a Limiter. Every route starts with the application defaults and
 // learns its method limits from the first response of each method.
 func New(opts ...Option) *Limiter {
-	l := &Limiter{
-		clock:    clockwork.NewRealClock(),
-		defaults: []Limit{{Count: 20, Window: time.Second}, {Count: 100, Window: 120 * time.Second}},
-		pad:      DefaultPadding,
-		log:      slog.New(slog.DiscardHandler),
-	}
-	for _, opt := range opts {
-		opt(l)
-	}
-	return l
+	return &Limiter{config: newConfig(opts)}
 }
 
-// Wait blocks until one more request fits the application limit of route and
-// the method limit of route+method, and reserves it. While the method's limits
-// are still unknown only one request (the probe) is let through; the others
-// wait for its Done or Cancel. Wait fails fast, with an error wrapping
-// context.DeadlineExceeded, when ctx's deadline comes before the wait would
-// end. The caller must finish the reservation with Done or Cancel.
-func (l *Limiter) Wait(ctx context.Context, route, method string) (*Reservation, error) {
+// Wait implements Reserver. Requests held back by a probe wait for its Done or
+// Cancel.
+func (l *Limiter) Wait(ctx context.Context, route, method string) (Permit, error) {
 	r := l.route(route)
 	start := l.clock.Now()
 	for {
@@ -132,7 +180,7 @@ func (l *Limiter) Wait(ctx context.Context, route, method string) (*Reservation,
 		now := l.clock.Now()
 		m, probe, delay, wake := r.reserve(method, now)
 		if m != nil {
-			return &Reservation{l: l, r: r, m: m, method: method, at: now, waited: now.Sub(start), probe: probe}, nil
+			return &reservation{l: l, r: r, m: m, method: method, at: now, waited: now.Sub(start), probe: probe}, nil
 		}
 		if err := l.sleep(ctx, delay, wake); err != nil {
 			return nil, fmt.Errorf("rate limit %s %s: %w", route, method, err)
@@ -141,7 +189,7 @@ func (l *Limiter) Wait(ctx context.Context, route, method string) (*Reservation,
 }
 
 // sleep blocks for d, or until wake closes when d is 0, holding no lock.
-func (l *Limiter) sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
+func (c *config) sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
 	var fire <-chan time.Time
 	if d > 0 {
 		// Context deadlines are on the wall clock, hence time.Until rather
@@ -149,7 +197,7 @@ func (l *Limiter) sleep(ctx context.Context, d time.Duration, wake <-chan struct
 		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
 			return fmt.Errorf("wait of %v ends after the context deadline: %w", d, context.DeadlineExceeded)
 		}
-		t := l.clock.NewTimer(d)
+		t := c.clock.NewTimer(d)
 		defer t.Stop()
 		fire = t.Chan()
 	}
@@ -175,10 +223,8 @@ func (l *Limiter) route(name string) *route {
 	return actual.(*route)
 }
 
-// Reservation is one request admitted by Wait. It counts as in flight until
-// Done or Cancel; a probe also holds back the other requests of its method
-// until then.
-type Reservation struct {
+// reservation is the Limiter's Permit.
+type reservation struct {
 	l      *Limiter
 	r      *route
 	m      *budget
@@ -189,18 +235,10 @@ type Reservation struct {
 	closed bool // guarded by r.mu
 }
 
-// Waited is how long Wait blocked for this reservation.
-func (res *Reservation) Waited() time.Duration { return res.waited }
+func (res *reservation) Waited() time.Duration { return res.waited }
 
-// Done updates the limiter from the response to the reserved request. Call it
-// for every status, 404 and 429 included: the headers carry Riot's limits and
-// counts. Limits replace the current ones when they differ; a count higher
-// than the limiter's (another client on the key) is adopted. For a 429 Done
-// returns a *ThrottleError and, when Riot sent Retry-After, blocks the
-// application limit of the route (type application) or the method (method,
-// service or no type) until it has passed. Calls after the first Done or
-// Cancel do nothing.
-func (res *Reservation) Done(status int, h http.Header) error {
+// Done implements Permit; its error is nil or a *ThrottleError.
+func (res *reservation) Done(status int, h http.Header) error {
 	l, r := res.l, res.r
 	now := l.clock.Now()
 
@@ -244,11 +282,7 @@ func (res *Reservation) Done(status int, h http.Header) error {
 	return throttled
 }
 
-// Cancel finishes a reservation whose request got no response, such as a
-// transport error. The request stays counted, since it may have reached Riot,
-// and a probe lets the next request of its method through. Calls after the
-// first Done or Cancel do nothing, so it is safe to defer.
-func (res *Reservation) Cancel() {
+func (res *reservation) Cancel() {
 	r := res.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -262,7 +296,7 @@ func (res *Reservation) Cancel() {
 
 // close takes the reservation out of flight and reports whether it was the
 // probe, whose waiters must be woken. The caller holds r.mu.
-func (res *Reservation) close() bool {
+func (res *reservation) close() bool {
 	res.closed = true
 	res.r.app.inflight--
 	res.m.inflight--
@@ -275,8 +309,8 @@ func (res *Reservation) close() bool {
 // ThrottleError is Done's result for a 429. When Paced, the limiter holds the
 // next Wait on the charged budget until Retry-After has passed, so the caller
 // may retry through Wait right away. Otherwise Riot sent no Retry-After (its
-// backend throttled) and the caller must back off on its own, ≥1 s and
-// exponentially.
+// backend throttled), or Shared could not store it in Redis, and the caller
+// must back off on its own, ≥1 s and exponentially.
 type ThrottleError struct {
 	Route, Method string
 	// Type is X-Rate-Limit-Type: "application", "method", "service", or ""

@@ -17,12 +17,16 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+	"github.com/redis/go-redis/v9/logging"
 	"go.uber.org/goleak"
 
 	"github.com/riftbridge/riftbridge/riot/ratelimit"
 )
 
 func TestMain(m *testing.M) {
+	// go-redis logs every failed dial to stderr; the tests stop Redis on
+	// purpose and check the errors themselves.
+	logging.Disable()
 	goleak.VerifyTestMain(m)
 }
 
@@ -57,7 +61,7 @@ func advance(clock *clockwork.FakeClock, d time.Duration) {
 // call is one Wait running in its own goroutine.
 type call struct {
 	done chan struct{}
-	res  *ratelimit.Reservation
+	res  ratelimit.Permit
 	err  error
 }
 
@@ -465,7 +469,7 @@ func TestLimitsFromHeaders(t *testing.T) {
 				if err := probe.Done(http.StatusOK, tc.first); err != nil {
 					t.Fatal(err)
 				}
-				var inFlight []*ratelimit.Reservation
+				var inFlight []ratelimit.Permit
 				for range tc.inFlight {
 					res, err := l.Wait(ctx, "kr", "match")
 					if err != nil {
@@ -757,10 +761,10 @@ func used(state []ratelimit.BucketState) int {
 func TestReservationEnds(t *testing.T) {
 	tests := []struct {
 		name string
-		end  func(*ratelimit.Reservation)
+		end  func(ratelimit.Permit)
 	}{
-		{name: "cancel after a transport error", end: func(r *ratelimit.Reservation) { r.Cancel() }},
-		{name: "answer without method headers", end: func(r *ratelimit.Reservation) { _ = r.Done(http.StatusBadGateway, nil) }},
+		{name: "cancel after a transport error", end: func(r ratelimit.Permit) { r.Cancel() }},
+		{name: "answer without method headers", end: func(r ratelimit.Permit) { _ = r.Done(http.StatusBadGateway, nil) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name+" passes the probe on", func(t *testing.T) {

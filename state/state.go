@@ -1,0 +1,221 @@
+// Package state keeps what riftbridge must remember across restarts and share
+// across replicas so that every finished match is emitted exactly once:
+// which matches are claimed, how many of their frames were sent, how each
+// ended; resolved PUUIDs; and live games seen, so that their end is not missed.
+//
+// Two backends implement Store: Bolt, one local file for a single process
+// (the default), and Redis, shared by replicas that split the players between
+// them (Membership, Owner) and take leases on matches so that a match shared
+// by players on different replicas is emitted once.
+//
+// # The exactly-once bound
+//
+// An emitter claims a match, writes and flushes one frame, records it with
+// Progress, and repeats; Finish closes the match. A crash (kill -9) or a lost
+// lease between writing a frame and recording it means that frame is sent
+// again by whoever resumes, from the first frame not recorded. The DogStatsD
+// sink is fire-and-forget UDP, so strictly once per frame is impossible: the
+// design bounds the duplicate to the one frame in flight, and the points that
+// frame repeats are gauges, which a repeat sets to the same value. The bound
+// holds only if the emitter records every frame before writing the next and
+// stops emitting the match as soon as Progress fails.
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Store is durable emission state. Implementations are safe for concurrent use.
+//
+// An owner names one emitting worker and must be unique to it: a live lease
+// refuses every Claim, its holder's own included, so two workers that shared
+// a name would still not emit one match twice, but only the first would
+// proceed. Records are removed once unwritten for the store's retention.
+type Store interface {
+	// Claim takes the right to emit matchID as owner for ttl, renewed by each
+	// Progress. It returns the first frame still to send (the frames recorded
+	// so far, kept across crashes and takeovers) and claimed=true; or
+	// claimed=false when the match is finished or its lease is live.
+	Claim(ctx context.Context, matchID, owner string, ttl time.Duration) (next int, claimed bool, err error)
+	// Progress records that the first framesDone frames were sent, and renews
+	// the lease for the ttl given to Claim. Recorded progress never moves back.
+	// It fails with ErrLeaseLost when owner is not the match's recorded owner
+	// (another took over, or the match is finished or unknown): stop emitting.
+	Progress(ctx context.Context, matchID, owner string, framesDone int) error
+	// Finish closes the match with outcome, so no Claim succeeds again, and
+	// drops the lease. Repeating it as the same owner is a no-op that keeps
+	// the first outcome; any other owner gets ErrLeaseLost.
+	Finish(ctx context.Context, matchID, owner string, outcome Outcome) error
+	// Status returns the match's record; Phase is Unseen when there is none.
+	Status(ctx context.Context, matchID string) (MatchStatus, error)
+	// Unfinished lists the claimed matches not yet finished, sorted, whoever
+	// holds them: after a restart, claim and resume each.
+	Unfinished(ctx context.Context) ([]string, error)
+
+	// PUUID returns the PUUID stored for riotID ("name#tag", used verbatim)
+	// on platform, and when it was resolved; ok is false when none is.
+	PUUID(ctx context.Context, platform, riotID string) (puuid string, resolvedAt time.Time, ok bool, err error)
+	// SetPUUID stores the PUUID resolved for riotID on platform at at.
+	SetPUUID(ctx context.Context, platform, riotID, puuid string, at time.Time) error
+
+	// LiveGame returns the game last marked live for puuid; ok is false when
+	// none is.
+	LiveGame(ctx context.Context, puuid string) (gameID int64, ok bool, err error)
+	// SetLiveGame marks gameID live for puuid, replacing any earlier marker.
+	SetLiveGame(ctx context.Context, puuid string, gameID int64) error
+	// ClearLiveGame removes puuid's marker; clearing none is not an error.
+	ClearLiveGame(ctx context.Context, puuid string) error
+
+	// Close releases the store; later calls fail with ErrClosed. It is
+	// idempotent.
+	Close() error
+}
+
+// Membership tracks the replicas that share a Redis, so each can compute,
+// with Owner, which players are its own.
+type Membership interface {
+	// Heartbeat announces member alive for ttl; repeat it well within ttl.
+	Heartbeat(ctx context.Context, member string, ttl time.Duration) error
+	// Members returns the members whose last heartbeat has not expired,
+	// sorted.
+	Members(ctx context.Context) ([]string, error)
+	// Leave removes member at once, so the others take over its players
+	// without waiting for its heartbeat to expire.
+	Leave(ctx context.Context, member string) error
+}
+
+var (
+	_ Store      = (*Bolt)(nil)
+	_ Store      = (*Redis)(nil)
+	_ Membership = (*Redis)(nil)
+)
+
+var (
+	// ErrLeaseLost means the caller no longer holds the match it is emitting.
+	ErrLeaseLost = errors.New("lease lost")
+	// ErrUnavailable wraps every failure to reach Redis (refused, reset,
+	// timed out, loading): count it and retry later.
+	ErrUnavailable = errors.New("redis unavailable")
+	// ErrClosed is returned by every call on a closed store.
+	ErrClosed = errors.New("state store closed")
+)
+
+// DefaultRetention is how long a record is kept after its last write unless
+// an option says otherwise. It must exceed the catch-up lookback, or a match
+// pruned while still inside it would be emitted again.
+const DefaultRetention = 30 * 24 * time.Hour
+
+// Outcome is how a match's emission ended.
+type Outcome uint8
+
+const (
+	// Emitted: every frame was sent.
+	Emitted Outcome = iota + 1
+	// Skipped: the match was deliberately not emitted (aborted game, remake).
+	Skipped
+	// Abandoned: the match could not be emitted (not found, malformed) and
+	// will not be tried again.
+	Abandoned
+)
+
+var outcomeNames = [...]string{Emitted: "emitted", Skipped: "skipped", Abandoned: "abandoned"}
+
+func (o Outcome) valid() bool { return o >= Emitted && o <= Abandoned }
+
+// String returns the outcome's lowercase name, for logs and metric tags.
+func (o Outcome) String() string {
+	if o.valid() {
+		return outcomeNames[o]
+	}
+	return fmt.Sprintf("outcome(%d)", uint8(o))
+}
+
+func parseOutcome(s string) (Outcome, bool) {
+	for o := Emitted; o <= Abandoned; o++ {
+		if outcomeNames[o] == s {
+			return o, true
+		}
+	}
+	return 0, false
+}
+
+// Phase is where a match stands.
+type Phase uint8
+
+const (
+	// Unseen: no record (never claimed, or pruned).
+	Unseen Phase = iota
+	// Claimed: claimed and not finished; emission is under way or was
+	// interrupted.
+	Claimed
+	// Finished: closed with an Outcome.
+	Finished
+)
+
+// String returns the phase's lowercase name.
+func (p Phase) String() string {
+	switch p {
+	case Unseen:
+		return "unseen"
+	case Claimed:
+		return "claimed"
+	case Finished:
+		return "finished"
+	}
+	return fmt.Sprintf("phase(%d)", uint8(p))
+}
+
+// MatchStatus is a match's stored record.
+type MatchStatus struct {
+	Phase      Phase
+	Outcome    Outcome // set when Finished
+	FramesDone int     // frames recorded by Progress
+	Owner      string  // the last claimant
+	// LeaseExpires is when Owner's lease ends; zero once finished, and in
+	// Bolt, which keeps leases in memory, when claimed by an earlier process.
+	LeaseExpires time.Time
+	UpdatedAt    time.Time // the record's last write
+}
+
+func checkClaim(matchID, owner string, ttl time.Duration) error {
+	if err := checkMatch("claim", matchID, owner); err != nil {
+		return err
+	}
+	if ttl <= 0 {
+		return fmt.Errorf("claim match %s: ttl %v must be positive", matchID, ttl)
+	}
+	return nil
+}
+
+func checkProgress(matchID, owner string, framesDone int) error {
+	if err := checkMatch("progress", matchID, owner); err != nil {
+		return err
+	}
+	if framesDone < 0 {
+		return fmt.Errorf("progress match %s: frames done %d is negative", matchID, framesDone)
+	}
+	return nil
+}
+
+func checkFinish(matchID, owner string, o Outcome) error {
+	if err := checkMatch("finish", matchID, owner); err != nil {
+		return err
+	}
+	if !o.valid() {
+		return fmt.Errorf("finish match %s: invalid %v", matchID, o)
+	}
+	return nil
+}
+
+func checkMatch(op, matchID, owner string) error {
+	if matchID == "" {
+		return fmt.Errorf("%s: empty match id", op)
+	}
+	if owner == "" {
+		return fmt.Errorf("%s match %s: empty owner", op, matchID)
+	}
+	return nil
+}
