@@ -90,21 +90,23 @@ const (
 	MetricLiveGameLength = "live.game_length"
 
 	// The bridge's own telemetry, emitted by `riftbridge run`.
-	MetricBridgeRequests        = "bridge.riot.requests"
-	MetricBridgeLatency         = "bridge.riot.latency"
-	MetricBridgeWait            = "bridge.riot.rate_limit_wait"
-	MetricBridgeRateLimited     = "bridge.riot.rate_limited"
-	MetricBridgeRetries         = "bridge.riot.retries"
-	MetricBridgePollDuration    = "bridge.poll.duration"
-	MetricBridgePollErrors      = "bridge.poll.errors"
-	MetricBridgePollSkipped     = "bridge.poll.skipped"
-	MetricBridgeMatches         = "bridge.matches_emitted"
-	MetricBridgePoints          = "bridge.points_emitted"
-	MetricBridgeOutsideIntake   = "bridge.points_outside_intake"
-	MetricBridgeSinkErrors      = "bridge.sink.errors"
-	MetricBridgePlayers         = "bridge.players"
-	MetricBridgePlayersResolved = "bridge.players.resolved"
-	MetricBridgePlayersInGame   = "bridge.players.in_game"
+	MetricBridgeRequests         = "bridge.riot.requests"
+	MetricBridgeLatency          = "bridge.riot.latency"
+	MetricBridgeWait             = "bridge.riot.rate_limit_wait"
+	MetricBridgeRateLimited      = "bridge.riot.rate_limited"
+	MetricBridgeRetries          = "bridge.riot.retries"
+	MetricBridgePollDuration     = "bridge.poll.duration"
+	MetricBridgePollErrors       = "bridge.poll.errors"
+	MetricBridgePollSkipped      = "bridge.poll.skipped"
+	MetricBridgeMatches          = "bridge.matches_emitted"
+	MetricBridgePoints           = "bridge.points_emitted"
+	MetricBridgeOutsideIntake    = "bridge.points_outside_intake"
+	MetricBridgeSinkErrors       = "bridge.sink.errors"
+	MetricBridgePlayers          = "bridge.players"
+	MetricBridgePlayersResolved  = "bridge.players.resolved"
+	MetricBridgePlayersInGame    = "bridge.players.in_game"
+	MetricBridgeStateUnavailable = "bridge.state.unavailable"
+	MetricBridgeReplicas         = "bridge.replicas"
 
 	// CheckCanConnect is the bridge's service check: OK while Riot answers,
 	// CRITICAL when the key is rejected or Riot is unreachable.
@@ -224,9 +226,11 @@ func Catalog() []Spec {
 		Spec{MetricBridgePoints, Count, "point", nil, "Points handed to the sink."},
 		Spec{MetricBridgeOutsideIntake, Count, "point", nil, "Points of finished matches not sent because Datadog's intake would drop them (older than 1 hour)."},
 		Spec{MetricBridgeSinkErrors, Count, "error", nil, "Points, events or payloads the sink dropped or failed to deliver."},
-		Spec{MetricBridgePlayers, Gauge, "unit", nil, "Tracked players."},
+		Spec{MetricBridgePlayers, Gauge, "unit", nil, "Tracked players; with replicas, those this replica polls."},
 		Spec{MetricBridgePlayersResolved, Gauge, "unit", nil, "Tracked players whose Riot ID is resolved to a PUUID."},
 		Spec{MetricBridgePlayersInGame, Gauge, "unit", nil, "Tracked players in a live game."},
+		Spec{MetricBridgeStateUnavailable, Count, "unit", []string{TagSource}, "Polls and heartbeats that failed because Redis (state or shared rate limit) could not be reached."},
+		Spec{MetricBridgeReplicas, Gauge, "unit", nil, "Live replicas sharing this replica's Redis (state.backend redis only)."},
 	)
 	return specs
 }

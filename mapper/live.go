@@ -59,9 +59,15 @@ func Live(l riot.Live, opts Options, at time.Time) Batch {
 			AlertType:      AlertInfo,
 		})
 	case l.Ended:
+		// A game known only from a stored marker (it ended while riftbridge
+		// was down) has no length.
+		length := ""
+		if g.GameLength > 0 {
+			length = " after about " + clock(g.GameLength*1000)
+		}
 		b.Events = append(b.Events, Event{
 			Title:          l.Player.RiotID + "'s game ended",
-			Text:           fmt.Sprintf("%s's game %s ended after about %s; its match data follows once Riot has processed it.", l.Player.RiotID, g.MatchID(), clock(g.GameLength*1000)),
+			Text:           fmt.Sprintf("%s's game %s ended%s; its match data follows once Riot has processed it.", l.Player.RiotID, g.MatchID(), length),
 			Time:           at,
 			Tags:           t.add(evTags, TagMoment, MomentLiveGameEnd),
 			AggregationKey: g.MatchID(),

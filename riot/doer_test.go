@@ -77,13 +77,18 @@ type recorder struct {
 	throttled map[string]int // by limit type
 	waited    map[string]int // by endpoint
 	retried   map[string]int // by endpoint
+	requests  map[string]int // answered (body read), by endpoint
 }
 
 func newRecorder() *recorder {
-	return &recorder{throttled: map[string]int{}, waited: map[string]int{}, retried: map[string]int{}}
+	return &recorder{throttled: map[string]int{}, waited: map[string]int{}, retried: map[string]int{}, requests: map[string]int{}}
 }
 
-func (r *recorder) Request(string, string, int, time.Duration) {}
+func (r *recorder) Request(endpoint, _ string, _ int, _ time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.requests[endpoint]++
+}
 
 func (r *recorder) Throttled(_, limitType string) {
 	r.mu.Lock()
@@ -124,12 +129,26 @@ type saturation struct {
 // account-v1 and half the match id list, all on asia, for about dur. The
 // key allows 10:1,30:3 per route and the match id list 4:1 on its own.
 func saturate(tb testing.TB, dur time.Duration) saturation {
+	return saturateDoers(tb, dur, 1, nil)
+}
+
+// saturateDoers is saturate with the goroutines spread over n cold Doers,
+// each with the limiter newLimiter returns (nil: the Doer's own), as n
+// replicas sharing one key are.
+func saturateDoers(tb testing.TB, dur time.Duration, n int, newLimiter func() ratelimit.Reserver) saturation {
 	tb.Helper()
 	srv := newServer(tb,
 		riottest.WithAppLimits(riottest.Limit{Count: 10, Seconds: 1}, riottest.Limit{Count: 30, Seconds: 3}),
 		riottest.WithMethodLimits(riottest.EndpointMatchIDs, riottest.Limit{Count: 4, Seconds: 1}))
 	puuid := srv.AddPlayer("Saturated", "KR1", "kr")
-	client := NewClient(newTestDoer(tb, srv, DoerOptions{}))
+	clients := make([]*Client, n)
+	for i := range clients {
+		var o DoerOptions
+		if newLimiter != nil {
+			o.Limiter = newLimiter()
+		}
+		clients[i] = NewClient(newTestDoer(tb, srv, o))
+	}
 
 	// A cancel rather than a deadline: with a deadline the limiter fails
 	// fast on waits that would outlast it, and 200 goroutines would spin.
@@ -140,8 +159,9 @@ func saturate(tb testing.TB, dur time.Duration) saturation {
 	for i := range 200 {
 		wg.Go(func() {
 			<-start
+			client := clients[i%n]
 			for ctx.Err() == nil {
-				if i%2 == 0 {
+				if i/n%2 == 0 {
 					_, _ = client.PUUID(ctx, "kr", "Saturated#KR1")
 				} else {
 					_, _ = client.MatchIDs(ctx, "kr", puuid, time.Time{}, 20)
@@ -254,6 +274,14 @@ func TestDoerRoutesIndependent(t *testing.T) {
 	// 10 got through; the other 20 each wait on a timer of the fake clock.
 	if err := blockUntil(clk, krDemand-10); err != nil {
 		t.Fatalf("kr waiters: %v", err)
+	}
+	// The 10 admitted may still be on their way: let them be answered
+	// before counting, and before the cancel below.
+	for deadline := time.Now().Add(10 * time.Second); rec.count(rec.requests, EndpointSpectator) < 10; {
+		if time.Now().After(deadline) {
+			t.Fatalf("kr: %d of 10 admitted requests answered", rec.count(rec.requests, EndpointSpectator))
+		}
+		time.Sleep(time.Millisecond)
 	}
 
 	for i := range 8 {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/sourcegraph/conc"
+
+	"github.com/riftbridge/riftbridge/state"
 )
 
 // PlayerSpec is a player as configured: a Riot ID and its platform.
@@ -40,11 +42,16 @@ type Pollers struct {
 	Matches   *Matches
 	// Intervals is read before every wait, so reloads apply at once.
 	Intervals func() Intervals
-	Jitter    float64
-	Timeout   time.Duration
-	Clock     clockwork.Clock
-	Observer  PollObserver
-	Logger    *slog.Logger
+	// PUUIDs, when set, keeps resolved PUUIDs across restarts. One older
+	// than PUUIDRefresh is resolved again, since a player can change Riot
+	// ID, and is still used while Riot cannot answer.
+	PUUIDs       PUUIDCache
+	PUUIDRefresh time.Duration
+	Jitter       float64
+	Timeout      time.Duration
+	Clock        clockwork.Clock
+	Observer     PollObserver
+	Logger       *slog.Logger
 
 	mu      sync.Mutex
 	run     *liveRun // set while Run runs
@@ -53,6 +60,14 @@ type Pollers struct {
 }
 
 var _ Source = (*Pollers)(nil)
+
+// PUUIDCache stores resolved PUUIDs. state.Store implements it.
+type PUUIDCache interface {
+	PUUID(ctx context.Context, platform, riotID string) (puuid string, resolvedAt time.Time, ok bool, err error)
+	SetPUUID(ctx context.Context, platform, riotID, puuid string, at time.Time) error
+}
+
+var _ PUUIDCache = state.Store(nil)
 
 type liveRun struct {
 	ctx     context.Context
@@ -192,18 +207,36 @@ func (p *Pollers) wakeFetch(r *liveRun) {
 	}
 }
 
-// resolve turns the Riot ID into a PUUID, retrying with the spectator
-// interval until it succeeds, the player is removed or the key is rejected.
+// resolve turns the Riot ID into a PUUID, from PUUIDs while fresh, else
+// from Riot, retrying with the spectator interval until it succeeds, the
+// player is removed or the key is rejected.
 func (p *Pollers) resolve(ctx context.Context, r *liveRun, spec PlayerSpec) (string, error) {
 	if puuid, ok := r.resolve.Load(spec); ok {
 		return puuid.(string), nil
 	}
 	clock := p.clock()
+	stale, resolvedAt := p.storedPUUID(ctx, spec)
+	if stale != "" && (p.PUUIDRefresh <= 0 || clock.Since(resolvedAt) < p.PUUIDRefresh) {
+		r.resolve.Store(spec, stale)
+		return stale, nil
+	}
 	for {
 		puuid, err := p.Client.PUUID(ctx, spec.Platform, spec.RiotID)
 		if err == nil {
 			r.resolve.Store(spec, puuid)
+			if p.PUUIDs != nil {
+				if err := p.PUUIDs.SetPUUID(ctx, spec.Platform, spec.RiotID, puuid, clock.Now()); err != nil {
+					p.log().Warn("cannot store resolved puuid", "riot_id", spec.RiotID, "platform", spec.Platform, "error", err)
+				}
+			}
 			return puuid, nil
+		}
+		if stale != "" && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrKeyRejected) && ctx.Err() == nil {
+			// Riot cannot answer now: an old PUUID beats none, and the
+			// next start resolves it again.
+			p.log().Debug("using the stored puuid; riot cannot resolve it now", "riot_id", spec.RiotID, "platform", spec.Platform, "error", err)
+			r.resolve.Store(spec, stale)
+			return stale, nil
 		}
 		if p.check(r, err) != nil && ctx.Err() == nil {
 			level := slog.LevelWarn
@@ -220,6 +253,22 @@ func (p *Pollers) resolve(ctx context.Context, r *liveRun, spec PlayerSpec) (str
 		case <-t.Chan():
 		}
 	}
+}
+
+// storedPUUID returns the PUUID PUUIDs holds for spec, or "" when there is
+// none or it cannot be read (then Riot is asked, as without a store).
+func (p *Pollers) storedPUUID(ctx context.Context, spec PlayerSpec) (string, time.Time) {
+	if p.PUUIDs == nil {
+		return "", time.Time{}
+	}
+	puuid, at, ok, err := p.PUUIDs.PUUID(ctx, spec.Platform, spec.RiotID)
+	if err != nil {
+		p.log().Warn("cannot read the stored puuid; asking riot", "riot_id", spec.RiotID, "platform", spec.Platform, "error", err)
+	}
+	if !ok || err != nil {
+		return "", time.Time{}
+	}
+	return puuid, at
 }
 
 // check passes err through and ends the whole run when the key is rejected.

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -440,5 +443,121 @@ func TestPollersIdleSaturation(t *testing.T) {
 	}
 	if share < 0.85 {
 		t.Errorf("kr served %.3f of its limit (%d of %d), want >= 0.85", share, accepted, allowed)
+	}
+}
+
+// TestPollersMarkerQueuesMatch: a game that ended while no process ran is ended from its marker and fetched.
+func TestPollersMarkerQueuesMatch(t *testing.T) {
+	f := newLiveFixture(t, Intervals{Spectator: time.Minute, Matches: time.Hour, Fetch: time.Hour})
+	store := tempBolt(t, f.clk)
+	f.p.Spectator.Markers = store
+	f.p.Matches.Since = t0 // the sweep lists nothing
+	puuid := f.srv.AddPlayer("Away", "KR1", "kr")
+	id := f.srv.AddGame(riottest.GameSpec{Platform: "kr", Players: []string{puuid}, Start: t0.Add(-90 * time.Minute), Duration: 30 * time.Minute})
+	gameID, err := strconv.ParseInt(strings.TrimPrefix(id, "KR_"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetLiveGame(context.Background(), puuid, gameID); err != nil {
+		t.Fatal(err)
+	}
+	f.p.SetPlayers([]PlayerSpec{{RiotID: "Away#KR1", Platform: "kr"}})
+	f.run(t)
+	f.waitFor(t, "the match's frames", func() bool { return len(f.out.frames()[id]) == 30 })
+	if got := f.out.frames()[id]; !slices.Equal(got, allFrames(30)) {
+		t.Errorf("frames %v, want 0 to 29", got)
+	}
+	f.mu.Lock()
+	first := f.live[0]
+	f.mu.Unlock()
+	if !first.Ended || first.Game.MatchID() != id {
+		t.Errorf("first observation %+v, want the end of %s", first, id)
+	}
+	if _, ok, err := store.LiveGame(context.Background(), puuid); ok || err != nil {
+		t.Errorf("marker still set (%v, %v) after the end", ok, err)
+	}
+}
+
+// TestPollersPUUIDCache: stored PUUIDs: used while fresh, refreshed when stale, kept if Riot fails, dropped on 404.
+func TestPollersPUUIDCache(t *testing.T) {
+	const refresh = 24 * time.Hour
+	for _, tc := range []struct {
+		name     string
+		riotID   string        // Cached#KR1 exists on riottest, Gone#KR1 does not
+		age      time.Duration // of the stored PUUID
+		fault    int           // status of the account endpoint's next two answers
+		accounts int           // account-v1 requests wanted
+		use      string        // PUUID wanted polled: "stored", "current" (Riot's), "" (unresolved)
+		stored   string        // PUUID wanted in the store afterwards
+		at       time.Time     // and when it was resolved
+	}{
+		{"fresh", "Cached#KR1", time.Hour, 0, 0, "stored", "stored", t0.Add(-time.Hour)},
+		{"stale", "Cached#KR1", 2 * refresh, 0, 1, "current", "current", t0},
+		{"stale and riot failing", "Cached#KR1", 2 * refresh, http.StatusInternalServerError, 2, "stored", "stored", t0.Add(-2 * refresh)},
+		{"stale and riot id gone", "Gone#KR1", 2 * refresh, 0, 1, "", "stored", t0.Add(-2 * refresh)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			f := newLiveFixture(t, Intervals{Spectator: time.Minute, Matches: time.Hour, Fetch: time.Hour})
+			client := NewClient(newTestDoer(t, f.srv, DoerOptions{MaxRetries: 1, BackoffBase: time.Millisecond}))
+			f.p.Client, f.p.Spectator.Client, f.p.Matches.Client = client, client, client
+			store := tempBolt(t, f.clk)
+			f.p.PUUIDs, f.p.PUUIDRefresh = store, refresh
+			puuids := map[string]string{
+				"current": f.srv.AddPlayer("Cached", "KR1", "kr"),
+				"stored":  f.srv.AddPlayer("Previous", "KR1", "kr"), // valid, but no longer this Riot ID's
+			}
+			if err := store.SetPUUID(ctx, "kr", tc.riotID, puuids["stored"], t0.Add(-tc.age)); err != nil {
+				t.Fatal(err)
+			}
+			if tc.fault != 0 {
+				f.srv.Inject(riottest.Fault{Endpoint: riottest.EndpointAccount, Status: tc.fault, Count: 2}) // outlasts one retry
+			}
+			f.p.SetPlayers([]PlayerSpec{{RiotID: tc.riotID, Platform: "kr"}})
+			f.run(t)
+			accounts := func() int {
+				n := 0
+				for re, c := range f.srv.Stats().ByEndpoint {
+					if re.Endpoint == riottest.EndpointAccount {
+						n += c
+					}
+				}
+				return n
+			}
+
+			var used string
+			if tc.use == "" {
+				f.waitFor(t, "an account request", func() bool { return accounts() > 0 })
+				// The fetch loop and the next resolve wait on the clock.
+				if err := blockUntil(f.clk, 2); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				f.polls.waitOK(t, "spectator", 1)
+				f.mu.Lock()
+				used = f.live[0].Player.PUUID
+				f.mu.Unlock()
+			}
+			if used != puuids[tc.use] {
+				t.Errorf("polled as %q, want the %q PUUID %q", used, tc.use, puuids[tc.use])
+			}
+			wantResolved := 1
+			if tc.use == "" {
+				wantResolved = 0
+			}
+			if resolved, _ := f.p.Resolved(); resolved != wantResolved {
+				t.Errorf("resolved %d, want %d", resolved, wantResolved)
+			}
+			if got := accounts(); got != tc.accounts {
+				t.Errorf("%d account requests, want %d", got, tc.accounts)
+			}
+			puuid, at, _, err := store.PUUID(ctx, "kr", tc.riotID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if puuid != puuids[tc.stored] || !at.Equal(tc.at) {
+				t.Errorf("stored %q resolved at %v, want the %q PUUID at %v", puuid, at, tc.stored, tc.at)
+			}
+		})
 	}
 }

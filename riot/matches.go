@@ -12,13 +12,37 @@ import (
 
 	"github.com/jonboulle/clockwork"
 	"github.com/sourcegraph/conc/pool"
+
+	"github.com/riftbridge/riftbridge/state"
 )
+
+// Ledger records how far each match was emitted, so that a restart, or
+// another replica, resumes a match where it stopped instead of emitting it
+// again. state.Store implements it; see the state package for the bound on
+// duplicates.
+type Ledger interface {
+	Claim(ctx context.Context, matchID, owner string, ttl time.Duration) (next int, claimed bool, err error)
+	Progress(ctx context.Context, matchID, owner string, framesDone int) error
+	Release(ctx context.Context, matchID, owner string) error
+	Finish(ctx context.Context, matchID, owner string, outcome state.Outcome) error
+	Status(ctx context.Context, matchID string) (state.MatchStatus, error)
+	Unfinished(ctx context.Context) ([]string, error)
+}
+
+var _ Ledger = state.Store(nil)
+
+// DefaultLeaseTTL is how long a claim on a match lasts without progress.
+const DefaultLeaseTTL = time.Minute
 
 // Matches fetches finished matches (match + timeline) and emits their frames,
 // once per match even when several tracked players played in it. Match ids
 // come from the spectator (a game just ended) or from a player's match list
 // (the safety sweep); Riot answers 404 until it has processed a match, so ids
 // wait in a queue that Fetch retries until they arrive or GiveUpAfter passes.
+//
+// With a Ledger, each match is claimed before it is fetched, every frame is
+// recorded once emit returns, and matches an earlier run left unfinished are
+// queued again, so a match is emitted once across restarts and replicas.
 type Matches struct {
 	Client *Client
 	// Since bounds each player's match list: only games started after it.
@@ -27,12 +51,18 @@ type Matches struct {
 	GiveUpAfter time.Duration
 	// Concurrency bounds the matches fetched at once.
 	Concurrency int
-	Clock       clockwork.Clock
-	Logger      *slog.Logger
+	// Ledger, when set, makes emission resumable; Owner names this process
+	// in it and must be unique to it; LeaseTTL (default DefaultLeaseTTL)
+	// bounds how long a claim outlives a process that died holding it.
+	Ledger   Ledger
+	Owner    string
+	LeaseTTL time.Duration
+	Clock    clockwork.Clock
+	Logger   *slog.Logger
 
 	mu      sync.Mutex
 	pending map[string]time.Time // match id → when first queued
-	settled map[string]bool      // emitted, aborted or abandoned: never fetched again
+	settled map[string]bool      // emitted, skipped or abandoned: never fetched again
 	active  map[string]bool      // being fetched right now
 	// matches holds match documents already fetched for queued ids whose
 	// timeline Riot had not processed yet, so a retry asks for the timeline
@@ -67,8 +97,18 @@ func (m *Matches) Sweep(ctx context.Context, p Player) (queued bool, err error) 
 }
 
 // Fetch tries every queued match once and emits the frames of those Riot
-// has processed, oldest first. Matches still 404 stay queued.
+// has processed, oldest first. Matches still 404 stay queued. With a Ledger
+// it first queues the matches left unfinished, by an earlier run or by a
+// replica that died.
 func (m *Matches) Fetch(ctx context.Context, emit func(context.Context, Update) error) error {
+	var unfinishedErr error
+	if m.Ledger != nil {
+		ids, err := m.Ledger.Unfinished(ctx)
+		if err != nil {
+			unfinishedErr = fmt.Errorf("list unfinished matches: %w", err)
+		}
+		m.Queue(ids...)
+	}
 	m.mu.Lock()
 	m.init()
 	ids := make([]string, 0, len(m.pending))
@@ -84,7 +124,7 @@ func (m *Matches) Fetch(ctx context.Context, emit func(context.Context, Update) 
 	for _, id := range ids {
 		workers.Go(func(ctx context.Context) error { return m.fetchOne(ctx, id, emit) })
 	}
-	return workers.Wait()
+	return errors.Join(unfinishedErr, workers.Wait())
 }
 
 // fetchOne fetches and emits one match, unless another caller holds it.
@@ -99,42 +139,87 @@ func (m *Matches) fetchOne(ctx context.Context, id string, emit func(context.Con
 	m.active[id] = true
 	m.mu.Unlock()
 
-	settled, err := m.fetch(ctx, id, emit)
+	outcome, err := m.attempt(ctx, id, queuedAt, emit)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.active, id)
-	switch {
-	case settled:
+	if outcome != 0 {
 		m.settled[id] = true
 		delete(m.matches, id)
-	case m.GiveUpAfter > 0 && m.now().Sub(queuedAt) > m.GiveUpAfter && errors.Is(err, ErrNotFound):
-		m.settled[id] = true
-		delete(m.matches, id)
-		m.log().Warn("giving up on a match riot has not processed", "match_id", id, "waited", m.now().Sub(queuedAt).Round(time.Second))
-		return nil
-	default:
+	} else {
 		m.pending[id] = queuedAt // try again next time
-	}
-	if errors.Is(err, ErrNotFound) {
-		return nil // not processed yet: the normal state for a few minutes
 	}
 	return err
 }
 
-// fetch reports settled when the match needs no further attempt: emitted in
-// full, or aborted and skipped.
-func (m *Matches) fetch(ctx context.Context, id string, emit func(context.Context, Update) error) (settled bool, err error) {
+// attempt claims, fetches and emits one match. It returns the outcome once
+// the match needs no further attempt, from here or anywhere else, and 0
+// when it must be tried again.
+func (m *Matches) attempt(ctx context.Context, id string, queuedAt time.Time, emit func(context.Context, Update) error) (state.Outcome, error) {
+	next := 0
+	if m.Ledger != nil {
+		n, claimed, err := m.Ledger.Claim(ctx, id, m.Owner, cmp.Or(m.LeaseTTL, DefaultLeaseTTL))
+		if err != nil {
+			return 0, fmt.Errorf("match %s: %w", id, err)
+		}
+		if !claimed {
+			// Finished already, or another replica holds it: ask again
+			// next time, so a replica that dies holding it is replaced.
+			st, err := m.Ledger.Status(ctx, id)
+			if err != nil {
+				return 0, fmt.Errorf("match %s: %w", id, err)
+			}
+			return st.Outcome, nil
+		}
+		next = n
+	}
+	outcome, err := m.emitFrames(ctx, id, next, emit)
+	if outcome == 0 && errors.Is(err, ErrNotFound) && m.GiveUpAfter > 0 && m.now().Sub(queuedAt) > m.GiveUpAfter {
+		m.log().Warn("giving up on a match riot has not processed", "match_id", id, "waited", m.now().Sub(queuedAt).Round(time.Second))
+		outcome, err = state.Abandoned, nil
+	}
+	if errors.Is(err, state.ErrLeaseLost) {
+		m.log().Warn("lost the claim on a match while emitting it; its new holder resumes it", "match_id", id, "error", err)
+		return 0, nil
+	}
+	if errors.Is(err, ErrNotFound) {
+		err = nil // not processed yet: the normal state for a few minutes
+	}
+	if m.Ledger == nil {
+		return outcome, err
+	}
+	if outcome != 0 {
+		ferr := m.Ledger.Finish(ctx, id, m.Owner, outcome)
+		if ferr == nil {
+			return outcome, err
+		}
+		// Every frame is recorded, so the retry claims it with nothing
+		// left to send and only finishes it.
+		err = errors.Join(err, fmt.Errorf("match %s: %w", id, ferr))
+	}
+	// Let the next attempt, here or on a replica, claim it at once.
+	if rerr := m.Ledger.Release(ctx, id, m.Owner); rerr != nil && !errors.Is(rerr, state.ErrLeaseLost) {
+		err = errors.Join(err, fmt.Errorf("match %s: %w", id, rerr))
+	}
+	return 0, err
+}
+
+// emitFrames fetches the match and emits its frames from next on, mapping
+// those before next without sending them. It returns the outcome once the
+// match is done with: emitted in full, or skipped as aborted.
+func (m *Matches) emitFrames(ctx context.Context, id string, next int, emit func(context.Context, Update) error) (state.Outcome, error) {
 	m.mu.Lock()
 	match := m.matches[id]
 	m.mu.Unlock()
+	var err error
 	if match == nil {
 		match, err = m.Client.Match(ctx, id)
 		if errors.Is(err, ErrAborted) {
 			m.log().Debug("skipping aborted match", "match_id", id, "error", err)
-			return true, nil
+			return state.Skipped, nil
 		}
 		if err != nil {
-			return false, err
+			return 0, err
 		}
 	}
 	tl, err := m.Client.Timeline(ctx, id)
@@ -145,18 +230,27 @@ func (m *Matches) fetch(ctx context.Context, id string, emit func(context.Contex
 	}
 	if errors.Is(err, ErrAborted) || errors.Is(err, ErrNoFrames) {
 		m.log().Debug("skipping match without a usable timeline", "match_id", id, "error", err)
-		return true, nil
+		return state.Skipped, nil
 	}
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	rec := &Recording{Timeline: tl, Match: match, Files: []string{id}}
 	for i := range tl.Info.Frames {
-		if err := emit(ctx, Update{Recording: rec, Frame: i}); err != nil {
-			return false, fmt.Errorf("match %s frame %d: %w", id, i, err)
+		sent := i < next
+		if err := emit(ctx, Update{Recording: rec, Frame: i, Sent: sent}); err != nil {
+			return 0, fmt.Errorf("match %s frame %d: %w", id, i, err)
+		}
+		if sent || m.Ledger == nil {
+			continue
+		}
+		// Recorded only once delivered: a crash before this line sends
+		// the frame again, never skips it.
+		if err := m.Ledger.Progress(ctx, id, m.Owner, i+1); err != nil {
+			return 0, fmt.Errorf("match %s frame %d: %w", id, i, err)
 		}
 	}
-	return true, nil
+	return state.Emitted, nil
 }
 
 // Pending reports how many matches wait for Riot to process them.

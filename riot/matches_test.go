@@ -3,6 +3,7 @@ package riot
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -318,18 +319,18 @@ func TestMatchesSweepSince(t *testing.T) {
 	}
 }
 
-// TestMatchesAborted serves aborted documents, which riottest cannot make,
-// from a plain server: an aborted match is skipped without asking for its
-// timeline, an aborted timeline is skipped, and neither is tried again.
-func TestMatchesAborted(t *testing.T) {
+// abortedServer serves aborted documents, which riottest cannot make, from
+// a plain server: KR_1 is an aborted match, EUW1_2 a match whose timeline is
+// aborted. hits counts requests by path.
+func abortedServer(t *testing.T) (c *Client, hits func() map[string]int) {
 	abortedMatch := readFixture(t, "testdata/aborted_match/match.json")
 	abortedTimeline := readFixture(t, "testdata/aborted/timeline.json")
 	match := readFixture(t, sampleMatch)
 	var mu sync.Mutex
-	hits := map[string]int{}
+	counts := map[string]int{}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
-		hits[r.URL.Path]++
+		counts[r.URL.Path]++
 		mu.Unlock()
 		switch r.URL.Path {
 		case "/asia/lol/match/v5/matches/KR_1":
@@ -342,14 +343,25 @@ func TestMatchesAborted(t *testing.T) {
 			http.NotFound(w, r)
 		}
 	}))
-	defer ts.Close()
+	t.Cleanup(ts.Close)
 	tr := &http.Transport{}
-	defer tr.CloseIdleConnections()
+	t.Cleanup(tr.CloseIdleConnections)
 	d, err := NewDoer(DoerOptions{APIKey: "k", BaseURL: ts.URL + "/{route}", HTTPClient: &http.Client{Transport: tr}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Matches{Client: NewClient(d)}
+	return NewClient(d), func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(counts)
+	}
+}
+
+// TestMatchesAborted: an aborted match is skipped without asking for its
+// timeline, an aborted timeline is skipped, and neither is tried again.
+func TestMatchesAborted(t *testing.T) {
+	client, hits := abortedServer(t)
+	m := &Matches{Client: client}
 	m.Queue("KR_1", "EUW1_2")
 	var out updates
 	for range 2 {
@@ -365,14 +377,7 @@ func TestMatchesAborted(t *testing.T) {
 		"/europe/lol/match/v5/matches/EUW1_2":          1,
 		"/europe/lol/match/v5/matches/EUW1_2/timeline": 1,
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(hits) != len(want) {
-		t.Errorf("requests %v, want %v", hits, want)
-	}
-	for path, n := range want {
-		if hits[path] != n {
-			t.Errorf("%s asked %d times, want %d", path, hits[path], n)
-		}
+	if got := hits(); !maps.Equal(got, want) {
+		t.Errorf("requests %v, want %v", got, want)
 	}
 }

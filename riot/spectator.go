@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+
+	"github.com/riftbridge/riftbridge/state"
 )
 
 // ActiveGame is a spectator-v5 live game.
@@ -51,14 +54,30 @@ type Live struct {
 	Started, Ended bool
 }
 
+// LiveMarkers keeps each player's live game beyond one process.
+// state.Store implements it.
+type LiveMarkers interface {
+	LiveGame(ctx context.Context, puuid string) (gameID int64, ok bool, err error)
+	SetLiveGame(ctx context.Context, puuid string, gameID int64) error
+	ClearLiveGame(ctx context.Context, puuid string) error
+}
+
+var _ LiveMarkers = state.Store(nil)
+
 // Spectator polls spectator-v5 for players and reports games starting,
 // running and ending. Each player is polled by its own loop; Poll is safe to
 // call concurrently for different players.
 type Spectator struct {
 	Client *Client
+	// Markers, when set, keeps every player's live game across restarts and
+	// replicas: a game that ended while no one watched is still reported as
+	// ended (and its match queued), and a game already reported as started
+	// is not reported again.
+	Markers LiveMarkers
 
 	mu      sync.Mutex
 	current map[string]*ActiveGame // by PUUID: the game seen last poll
+	marked  map[string]bool        // by PUUID: Markers read into current
 }
 
 // Poll checks one player once and emits what it saw. "Not in game" is the
@@ -68,10 +87,10 @@ func (s *Spectator) Poll(ctx context.Context, p Player, emit func(context.Contex
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("player %s: %w", p.RiotID, err)
 	}
-	s.mu.Lock()
-	if s.current == nil {
-		s.current = map[string]*ActiveGame{}
+	if err := s.readMarker(ctx, p); err != nil {
+		return fmt.Errorf("player %s: %w", p.RiotID, err)
 	}
+	s.mu.Lock()
 	prev := s.current[p.PUUID]
 	if game == nil {
 		delete(s.current, p.PUUID)
@@ -80,6 +99,12 @@ func (s *Spectator) Poll(ctx context.Context, p Player, emit func(context.Contex
 	}
 	s.mu.Unlock()
 
+	// The marker follows what this poll saw even when emit fails, as the
+	// in-memory state already has.
+	return errors.Join(s.emitChange(ctx, p, prev, game, emit), s.writeMarker(ctx, p, prev, game))
+}
+
+func (s *Spectator) emitChange(ctx context.Context, p Player, prev, game *ActiveGame, emit func(context.Context, Live) error) error {
 	switch {
 	case game == nil && prev != nil:
 		return emit(ctx, Live{Player: p, Game: prev, Ended: true})
@@ -95,9 +120,54 @@ func (s *Spectator) Poll(ctx context.Context, p Player, emit func(context.Contex
 	return emit(ctx, Live{Player: p, Game: game, Started: prev == nil})
 }
 
-// Forget drops a player's state, for players removed from the config.
+// readMarker seeds the player's last game from Markers on its first poll
+// here. Only the game id survives, which is all that is needed to report
+// the end and queue the match.
+func (s *Spectator) readMarker(ctx context.Context, p Player) error {
+	s.mu.Lock()
+	if s.current == nil {
+		s.current, s.marked = map[string]*ActiveGame{}, map[string]bool{}
+	}
+	done := s.Markers == nil || s.marked[p.PUUID]
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	gameID, ok, err := s.Markers.LiveGame(ctx, p.PUUID)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ok {
+		if _, seen := s.current[p.PUUID]; !seen {
+			s.current[p.PUUID] = &ActiveGame{GameID: gameID, PlatformID: strings.ToUpper(p.Platform)}
+		}
+	}
+	s.marked[p.PUUID] = true
+	return nil
+}
+
+func (s *Spectator) writeMarker(ctx context.Context, p Player, prev, game *ActiveGame) error {
+	var err error
+	switch {
+	case s.Markers == nil:
+	case game != nil && (prev == nil || prev.GameID != game.GameID):
+		err = s.Markers.SetLiveGame(ctx, p.PUUID, game.GameID)
+	case game == nil && prev != nil:
+		err = s.Markers.ClearLiveGame(ctx, p.PUUID)
+	}
+	if err != nil {
+		return fmt.Errorf("player %s: %w", p.RiotID, err)
+	}
+	return nil
+}
+
+// Forget drops a player's state, for players removed from the config or
+// handed to another replica; the marker stays for whoever polls it next.
 func (s *Spectator) Forget(puuid string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.current, puuid)
+	delete(s.marked, puuid)
 }

@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 
 	"github.com/riftbridge/riftbridge/riot/riottest"
+	"github.com/riftbridge/riftbridge/state"
 )
 
 // liveString renders a Live for comparison: "idle", "start A", "in A", "end A".
@@ -177,5 +180,147 @@ func TestSpectatorPlayers(t *testing.T) {
 	}
 	if st := srv.Stats(); st.WrongRoute != 0 || st.Unknown != 0 {
 		t.Errorf("wrong route %d, unknown %d", st.WrongRoute, st.Unknown)
+	}
+}
+
+// markerFixture is a Spectator with LiveMarkers in a bolt file, against
+// riottest on a fake clock, and one player on kr.
+type markerFixture struct {
+	clk   *clockwork.FakeClock
+	srv   *riottest.Server
+	store *state.Bolt
+	s     *Spectator
+	p     Player
+}
+
+func newMarkerFixture(t *testing.T) *markerFixture {
+	clk := clockwork.NewFakeClockAt(t0)
+	srv := newServer(t, riottest.WithClock(clk), generous)
+	store := tempBolt(t, clk)
+	puuid := srv.AddPlayer("Marked", "KR1", "kr")
+	return &markerFixture{
+		clk: clk, srv: srv, store: store,
+		s: &Spectator{Client: NewClient(newTestDoer(t, srv, DoerOptions{})), Markers: store},
+		p: Player{RiotID: "Marked#KR1", Platform: "kr", PUUID: puuid},
+	}
+}
+
+// game adds a game of the player on kr and returns its match and game ids.
+func (f *markerFixture) game(t *testing.T, start, dur time.Duration) (string, int64) {
+	t.Helper()
+	id := f.srv.AddGame(riottest.GameSpec{Platform: "kr", Players: []string{f.p.PUUID}, Start: t0.Add(start), Duration: dur})
+	_, num, _ := strings.Cut(id, "_")
+	gameID, err := strconv.ParseInt(num, 10, 64)
+	if err != nil {
+		t.Fatalf("match id %q: %v", id, err)
+	}
+	return id, gameID
+}
+
+// poll polls the player once and returns what it emitted.
+func (f *markerFixture) poll(t *testing.T) []Live {
+	t.Helper()
+	var got []Live
+	if err := f.s.Poll(context.Background(), f.p, func(_ context.Context, l Live) error {
+		got = append(got, l)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// marker returns the player's stored live game, 0 when none.
+func (f *markerFixture) marker(t *testing.T) int64 {
+	t.Helper()
+	gameID, ok, err := f.store.LiveGame(context.Background(), f.p.PUUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		return 0
+	}
+	return gameID
+}
+
+// TestSpectatorMarkerEndedWhileAway: a marked game that ended while no process ran is reported ended on the first poll.
+func TestSpectatorMarkerEndedWhileAway(t *testing.T) {
+	f := newMarkerFixture(t)
+	if err := f.store.SetLiveGame(context.Background(), f.p.PUUID, 7100000042); err != nil {
+		t.Fatal(err)
+	}
+	got := f.poll(t)
+	if len(got) != 1 || !got[0].Ended || got[0].Game == nil || got[0].Game.MatchID() != "KR_7100000042" {
+		t.Fatalf("first poll emitted %+v, want the end of KR_7100000042", got)
+	}
+	if m := f.marker(t); m != 0 {
+		t.Errorf("marker %d after the end, want none", m)
+	}
+	if got := f.poll(t); len(got) != 1 || got[0].Game != nil {
+		t.Errorf("second poll emitted %+v, want idle", got)
+	}
+}
+
+// TestSpectatorMarkerSameGame: a marked game still running is not reported started again.
+func TestSpectatorMarkerSameGame(t *testing.T) {
+	f := newMarkerFixture(t)
+	_, gameID := f.game(t, -5*time.Minute, 30*time.Minute)
+	if err := f.store.SetLiveGame(context.Background(), f.p.PUUID, gameID); err != nil {
+		t.Fatal(err)
+	}
+	got := f.poll(t)
+	if len(got) != 1 || got[0].Started || got[0].Ended || got[0].Game == nil || got[0].Game.GameID != gameID {
+		t.Fatalf("first poll emitted %+v, want game %d running, not started", got, gameID)
+	}
+	if m := f.marker(t); m != gameID {
+		t.Errorf("marker %d, want %d", m, gameID)
+	}
+}
+
+// TestSpectatorMarkerFollowsGames: the marker is set when a game starts, replaced by the next and cleared at the end.
+func TestSpectatorMarkerFollowsGames(t *testing.T) {
+	f := newMarkerFixture(t)
+	a, gameA := f.game(t, 10*time.Minute, 20*time.Minute)           // 10m–30m
+	b, gameB := f.game(t, 30*time.Minute+10*time.Second, time.Hour) // back to back with A
+	names := map[string]string{a: "A", b: "B"}
+	steps := []struct {
+		at     time.Duration
+		want   []string
+		marker int64
+	}{
+		{0, []string{"idle"}, 0},
+		{15 * time.Minute, []string{"start A"}, gameA},
+		{20 * time.Minute, []string{"in A"}, gameA},
+		{35 * time.Minute, []string{"end A", "start B"}, gameB},
+		{2 * time.Hour, []string{"end B"}, 0},
+	}
+	for _, step := range steps {
+		f.clk.Advance(t0.Add(step.at).Sub(f.clk.Now()))
+		var got []string
+		for _, l := range f.poll(t) {
+			got = append(got, liveString(l, names))
+		}
+		if !slices.Equal(got, step.want) {
+			t.Errorf("at %v: %v, want %v", step.at, got, step.want)
+		}
+		if m := f.marker(t); m != step.marker {
+			t.Errorf("at %v: marker %d, want %d", step.at, m, step.marker)
+		}
+	}
+}
+
+// TestSpectatorMarkerAfterForget: Forget makes the next poll read the marker again.
+func TestSpectatorMarkerAfterForget(t *testing.T) {
+	f := newMarkerFixture(t)
+	id, _ := f.game(t, -5*time.Minute, 30*time.Minute)
+	names := map[string]string{id: "A"}
+	for i, want := range []string{"start A", "in A"} {
+		if i > 0 {
+			f.s.Forget(f.p.PUUID)
+		}
+		got := f.poll(t)
+		if len(got) != 1 || liveString(got[0], names) != want {
+			t.Errorf("poll %d: %+v, want %s", i, got, want)
+		}
 	}
 }

@@ -192,11 +192,43 @@ func (b *Bolt) Progress(ctx context.Context, matchID, owner string, framesDone i
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	now := b.clock.Now()
+	l, err := b.updateHeld(ctx, "progress", matchID, owner, now, func(rec *matchRecord) {
+		rec.frames = max(rec.frames, uint64(framesDone))
+	})
+	if err != nil {
+		return err
+	}
+	l.until = now.Add(l.ttl)
+	b.leases[matchID] = l
+	return nil
+}
+
+// Release implements Store. It keeps the lease's owner and ttl with a zero
+// end, so that the releaser's Progress still renews it, as in Redis.
+func (b *Bolt) Release(ctx context.Context, matchID, owner string) error {
+	if err := checkMatch("release", matchID, owner); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	l, err := b.updateHeld(ctx, "release", matchID, owner, b.clock.Now(), func(*matchRecord) {})
+	if err != nil {
+		return err
+	}
+	l.until = time.Time{}
+	b.leases[matchID] = l
+	return nil
+}
+
+// updateHeld applies change to matchID's active record and stamps it now,
+// when owner holds the match: its lease in this process and its record. It
+// returns the lease for the caller to renew or drop; b.mu must be held.
+func (b *Bolt) updateHeld(ctx context.Context, op, matchID, owner string, now time.Time, change func(*matchRecord)) (lease, error) {
 	l, ok := b.leases[matchID]
 	if !ok || l.owner != owner {
-		return fmt.Errorf("progress match %s as %s: %w", matchID, owner, ErrLeaseLost)
+		return lease{}, fmt.Errorf("%s match %s as %s: %w", op, matchID, owner, ErrLeaseLost)
 	}
-	now := b.clock.Now()
 	err := b.update(ctx, func(tx *bolt.Tx) error {
 		active := tx.Bucket(bucketActive)
 		key := []byte(matchID)
@@ -211,19 +243,17 @@ func (b *Bolt) Progress(ctx context.Context, matchID, owner string, framesDone i
 		if rec.owner != owner {
 			return ErrLeaseLost
 		}
-		rec.frames = max(rec.frames, uint64(framesDone))
+		change(&rec)
 		rec.at = now
 		return active.Put(key, rec.encode())
 	})
 	if errors.Is(err, ErrLeaseLost) {
-		return fmt.Errorf("progress match %s as %s: %w", matchID, owner, ErrLeaseLost)
+		return lease{}, fmt.Errorf("%s match %s as %s: %w", op, matchID, owner, ErrLeaseLost)
 	}
 	if err != nil {
-		return b.wrap("progress match "+matchID, err)
+		return lease{}, b.wrap(op+" match "+matchID, err)
 	}
-	l.until = now.Add(l.ttl)
-	b.leases[matchID] = l
-	return nil
+	return l, nil
 }
 
 // Finish implements Store. It also prunes expired records when the last pass

@@ -20,11 +20,11 @@ import (
 const DefaultRedisPrefix = "riftbridge:"
 
 // Redis is a Store, and the Membership, that replicas share through one
-// Redis. Claim, Progress and Finish each run as one Lua script, atomic on the
-// server, and leases and heartbeats expire by the server's clock, so replicas'
-// clocks need not agree. Every key starts with a prefix, so several
-// deployments can share a server; each write sets the key to expire after
-// the retention. A single Redis (not Cluster) is expected, and it must
+// Redis. Claim, Progress, Release and Finish each run as one Lua script,
+// atomic on the server, and leases and heartbeats expire by the server's
+// clock, so replicas' clocks need not agree. Every key starts with a prefix,
+// so several deployments can share a server; each write sets the key to
+// expire after the retention. A single Redis (not Cluster) is expected, and it must
 // persist (AOF or RDB): a Redis that comes back empty has forgotten which
 // matches were emitted.
 type Redis struct {
@@ -149,6 +149,21 @@ redis.call('ZADD', KEYS[2], now, ARGV[1])
 return {1, ''}
 `)
 
+// releaseScript: KEYS match, unfinished; ARGV id, owner, retention ms. It
+// ends the lease now but keeps its ttl, so the releaser's Progress renews it
+// as after an expiry, and returns {1, ""}, or {0, recorded owner} when owner
+// is not it or the match is finished.
+var releaseScript = redis.NewScript(luaNow + `
+local rec = redis.call('HMGET', KEYS[1], 'outcome', 'owner')
+if rec[1] or rec[2] ~= ARGV[2] then
+	return {0, rec[2] or ''}
+end
+redis.call('HSET', KEYS[1], 'until', 0, 'at', now)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+return {1, ''}
+`)
+
 // finishScript: KEYS match, unfinished; ARGV id, owner, outcome, retention
 // ms. It returns {1, ""}, also when owner already finished the match, or
 // {0, recorded owner}.
@@ -213,6 +228,15 @@ func (r *Redis) Progress(ctx context.Context, matchID, owner string, framesDone 
 	return r.leaseReply("progress match "+matchID, owner, res)
 }
 
+// Release implements Store.
+func (r *Redis) Release(ctx context.Context, matchID, owner string) error {
+	if err := checkMatch("release", matchID, owner); err != nil {
+		return err
+	}
+	res := releaseScript.Run(ctx, r.client, r.matchKeys(matchID), matchID, owner, r.retention.Milliseconds())
+	return r.leaseReply("release match "+matchID, owner, res)
+}
+
 // Finish implements Store.
 func (r *Redis) Finish(ctx context.Context, matchID, owner string, outcome Outcome) error {
 	if err := checkFinish(matchID, owner, outcome); err != nil {
@@ -222,8 +246,8 @@ func (r *Redis) Finish(ctx context.Context, matchID, owner string, outcome Outco
 	return r.leaseReply("finish match "+matchID, owner, res)
 }
 
-// leaseReply turns the {ok, recorded owner} reply of progressScript and
-// finishScript into nil or an error.
+// leaseReply turns the {ok, recorded owner} reply of progressScript,
+// releaseScript and finishScript into nil or an error.
 func (r *Redis) leaseReply(op, owner string, res *redis.Cmd) error {
 	vals, err := res.Slice()
 	if err != nil {

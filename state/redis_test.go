@@ -208,6 +208,7 @@ func TestRedisDownAndBack(t *testing.T) {
 	calls := map[string]func(s *Redis) error{
 		"claim":      func(s *Redis) error { _, _, err := s.Claim(t.Context(), "KR_new", "b", long); return err },
 		"progress":   func(s *Redis) error { return s.Progress(t.Context(), "KR_live", "a", 4) },
+		"release":    func(s *Redis) error { return s.Release(t.Context(), "KR_live", "a") },
 		"finish":     func(s *Redis) error { return s.Finish(t.Context(), "KR_live", "a", Emitted) },
 		"status":     func(s *Redis) error { _, err := s.Status(t.Context(), "KR_done"); return err },
 		"unfinished": func(s *Redis) error { _, err := s.Unfinished(t.Context()); return err },

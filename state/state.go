@@ -14,11 +14,13 @@
 // Progress, and repeats; Finish closes the match. A crash (kill -9) or a lost
 // lease between writing a frame and recording it means that frame is sent
 // again by whoever resumes, from the first frame not recorded. The DogStatsD
-// sink is fire-and-forget UDP, so strictly once per frame is impossible: the
-// design bounds the duplicate to the one frame in flight, and the points that
-// frame repeats are gauges, which a repeat sets to the same value. The bound
-// holds only if the emitter records every frame before writing the next and
-// stops emitting the match as soon as Progress fails.
+// sink is fire-and-forget, so strictly once per frame is impossible: the
+// design bounds the duplicate to the one frame in flight. Its points repeat
+// with the same timestamps and values (Datadog keeps the last value of a
+// series at a timestamp, documented for historical ingestion); its events,
+// if it has any, appear twice. The bound holds only if the emitter records
+// every frame before writing the next and stops emitting the match as soon
+// as Progress fails.
 package state
 
 import (
@@ -45,6 +47,17 @@ type Store interface {
 	// It fails with ErrLeaseLost when owner is not the match's recorded owner
 	// (another took over, or the match is finished or unknown): stop emitting.
 	Progress(ctx context.Context, matchID, owner string, framesDone int) error
+	// Release drops owner's lease on matchID and keeps its recorded
+	// progress, so that the next Claim, owner's own included, succeeds at
+	// once and resumes from the recorded frames instead of waiting out the
+	// ttl: call it when emission stops before the match is finished (Riot
+	// has not processed it yet, a write failed). A repeat succeeds.
+	// It fails with ErrLeaseLost, as Progress does, when owner is not the
+	// match's recorded owner (another took over, or the match is finished or
+	// unknown). Until the next Claim owner stays the recorded owner, as when
+	// its lease expires, so its Progress would still succeed: stop emitting
+	// before releasing.
+	Release(ctx context.Context, matchID, owner string) error
 	// Finish closes the match with outcome, so no Claim succeeds again, and
 	// drops the lease. Repeating it as the same owner is a no-op that keeps
 	// the first outcome; any other owner gets ErrLeaseLost.
@@ -174,8 +187,9 @@ type MatchStatus struct {
 	Outcome    Outcome // set when Finished
 	FramesDone int     // frames recorded by Progress
 	Owner      string  // the last claimant
-	// LeaseExpires is when Owner's lease ends; zero once finished, and in
-	// Bolt, which keeps leases in memory, when claimed by an earlier process.
+	// LeaseExpires is when Owner's lease ends; zero once released or
+	// finished, and in Bolt, which keeps leases in memory, when claimed by an
+	// earlier process.
 	LeaseExpires time.Time
 	UpdatedAt    time.Time // the record's last write
 }

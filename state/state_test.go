@@ -147,6 +147,79 @@ func TestStoreContract(t *testing.T) {
 			mustProgress(t, h.store, "KR_1", "a", 1)
 			mustFinish(t, h.store, "KR_1", "a", Emitted)
 		}},
+		{"release hands the match over at once with its progress", false, func(t *testing.T, h *harness) {
+			wantClaim(t, h.store, "KR_1", "a", long, 0, true)
+			mustProgress(t, h.store, "KR_1", "a", 3)
+			mustRelease(t, h.store, "KR_1", "a")
+			st := status(t, h.store, "KR_1")
+			if st.Phase != Claimed || st.Owner != "a" || st.FramesDone != 3 || !st.LeaseExpires.IsZero() {
+				t.Fatalf("status = %+v, want claimed by a, 3 frames, no lease", st)
+			}
+			if got := unfinished(t, h.store); !slices.Equal(got, []string{"KR_1"}) {
+				t.Fatalf("unfinished after release = %v, want [KR_1]", got)
+			}
+			wantClaim(t, h.store, "KR_1", "b", long, 3, true)
+			if err := h.store.Release(ctx(t), "KR_1", "a"); !errors.Is(err, ErrLeaseLost) {
+				t.Fatalf("release by the old owner: %v, want ErrLeaseLost", err)
+			}
+			if err := h.store.Progress(ctx(t), "KR_1", "a", 4); !errors.Is(err, ErrLeaseLost) {
+				t.Fatalf("progress by the old owner: %v, want ErrLeaseLost", err)
+			}
+			mustProgress(t, h.store, "KR_1", "b", 4)
+			mustFinish(t, h.store, "KR_1", "b", Emitted)
+		}},
+		{"the releaser may claim again at once", false, func(t *testing.T, h *harness) {
+			wantClaim(t, h.store, "KR_1", "a", long, 0, true)
+			mustProgress(t, h.store, "KR_1", "a", 2)
+			mustRelease(t, h.store, "KR_1", "a")
+			mustRelease(t, h.store, "KR_1", "a") // a repeat is a no-op
+			wantClaim(t, h.store, "KR_1", "a", long, 2, true)
+			wantClaim(t, h.store, "KR_1", "b", long, 0, false) // the new lease holds
+			mustProgress(t, h.store, "KR_1", "a", 3)
+			if st := status(t, h.store, "KR_1"); st.Owner != "a" || st.FramesDone != 3 || st.LeaseExpires.IsZero() {
+				t.Fatalf("status = %+v, want a's with a lease, 3 frames", st)
+			}
+		}},
+		{"an untaken holder may release after its lease expired", false, func(t *testing.T, h *harness) {
+			wantClaim(t, h.store, "KR_1", "a", short, 0, true)
+			mustProgress(t, h.store, "KR_1", "a", 1)
+			h.elapse(short)
+			mustRelease(t, h.store, "KR_1", "a")
+			wantClaim(t, h.store, "KR_1", "b", long, 1, true)
+		}},
+		{"release needs the match's recorded owner", false, func(t *testing.T, h *harness) {
+			if err := h.store.Release(ctx(t), "KR_unknown", "a"); !errors.Is(err, ErrLeaseLost) {
+				t.Fatalf("release of an unknown match: %v, want ErrLeaseLost", err)
+			}
+			if st := status(t, h.store, "KR_unknown"); st.Phase != Unseen {
+				t.Fatalf("unknown match after release: %+v, want unseen", st)
+			}
+
+			wantClaim(t, h.store, "KR_1", "a", long, 0, true)
+			if err := h.store.Release(ctx(t), "KR_1", "b"); !errors.Is(err, ErrLeaseLost) {
+				t.Fatalf("release by a non-owner: %v, want ErrLeaseLost", err)
+			}
+			wantClaim(t, h.store, "KR_1", "b", long, 0, false) // a's lease stays
+			if st := status(t, h.store, "KR_1"); st.Owner != "a" || st.LeaseExpires.IsZero() {
+				t.Fatalf("status = %+v, want still a's with a lease", st)
+			}
+
+			wantClaim(t, h.store, "KR_2", "a", long, 0, true)
+			mustProgress(t, h.store, "KR_2", "a", 5)
+			mustFinish(t, h.store, "KR_2", "a", Emitted)
+			for _, owner := range []string{"a", "b"} {
+				if err := h.store.Release(ctx(t), "KR_2", owner); !errors.Is(err, ErrLeaseLost) {
+					t.Fatalf("release of a finished match as %s: %v, want ErrLeaseLost", owner, err)
+				}
+			}
+			wantClaim(t, h.store, "KR_2", "a", long, 0, false)
+			if st := status(t, h.store, "KR_2"); st.Phase != Finished || st.Outcome != Emitted || st.FramesDone != 5 {
+				t.Fatalf("status = %+v, want finished, emitted, 5 frames", st)
+			}
+			if got := unfinished(t, h.store); !slices.Equal(got, []string{"KR_1"}) {
+				t.Fatalf("unfinished = %v, want [KR_1]", got)
+			}
+		}},
 		{"progress never moves back", false, func(t *testing.T, h *harness) {
 			wantClaim(t, h.store, "KR_1", "a", long, 0, true)
 			mustProgress(t, h.store, "KR_1", "a", 5)
@@ -267,6 +340,8 @@ func TestStoreContract(t *testing.T) {
 				func() error { _, _, err := s.Claim(ctx(t), "KR_1", "", long); return err }(),
 				func() error { _, _, err := s.Claim(ctx(t), "KR_1", "a", 0); return err }(),
 				s.Progress(ctx(t), "KR_1", "a", -1),
+				s.Release(ctx(t), "", "a"),
+				s.Release(ctx(t), "KR_1", ""),
 				s.Finish(ctx(t), "KR_1", "a", Outcome(0)),
 				s.Finish(ctx(t), "KR_1", "a", Abandoned+1),
 				s.SetPUUID(ctx(t), "kr", "", "p", time.Now()),
@@ -386,6 +461,13 @@ func mustProgress(t *testing.T, s Store, id, owner string, frames int) {
 	t.Helper()
 	if err := s.Progress(ctx(t), id, owner, frames); err != nil {
 		t.Fatalf("progress %s as %s to %d: %v", id, owner, frames, err)
+	}
+}
+
+func mustRelease(t *testing.T, s Store, id, owner string) {
+	t.Helper()
+	if err := s.Release(ctx(t), id, owner); err != nil {
+		t.Fatalf("release %s as %s: %v", id, owner, err)
 	}
 }
 

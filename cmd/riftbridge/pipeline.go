@@ -14,7 +14,8 @@ import (
 // observations go out at once; a finished match's frames carry their true
 // timestamps, and the points Datadog's intake would drop (older than an
 // hour, or more than ten minutes ahead after clock skew) are counted
-// instead of sent.
+// instead of sent. Each match frame is flushed before emit returns, and
+// frames an earlier run sent are mapped but not written.
 type pipeline struct {
 	sink sink.Sink
 	opts mapper.Options
@@ -63,6 +64,9 @@ func (p *pipeline) emit(ctx context.Context, u riot.Update) error {
 		start = p.now().Add(-time.Duration(frames[len(frames)-1].Timestamp) * time.Millisecond)
 	}
 	b := m.Frame(&frames[u.Frame], mapper.Timebase{Origin: start, Speed: 1})
+	if u.Sent {
+		return nil // mapped for its running totals; an earlier run sent it
+	}
 	now := p.now()
 	oldest, newest := now.Add(-intakeMaxAge), now.Add(intakeMaxFuture)
 	kept := b.Points[:0]
@@ -77,7 +81,12 @@ func (p *pipeline) emit(ctx context.Context, u riot.Update) error {
 	if last {
 		matches = 1
 	}
-	return p.write(ctx, b, outside, matches)
+	if err := p.write(ctx, b, outside, matches); err != nil {
+		return err
+	}
+	// The source records the frame as sent once this returns, so it must
+	// have left the process: a crash then cannot lose it.
+	return p.sink.Flush()
 }
 
 func (p *pipeline) write(ctx context.Context, b mapper.Batch, outside, matches int) error {

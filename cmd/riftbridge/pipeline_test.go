@@ -77,3 +77,56 @@ func mapAllPoints(t *testing.T, rec *riot.Recording) [][]mapper.Point {
 	}
 	return out
 }
+
+// TestPipelineResume: frames an earlier run sent are mapped but not
+// written, so a resumed match sends exactly the remaining frames' points,
+// with the running totals a full run would have, and counts the match once.
+func TestPipelineResume(t *testing.T) {
+	rec, err := riot.LoadRecording([]string{sampleTimeline}, sampleMatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.UnixMilli(rec.Match.Info.GameStartTimestamp).Add(30 * time.Minute)
+	run := func(sentBefore int) ([]mapper.Point, float64) {
+		var mem sink.Memory
+		tel := newTelemetry()
+		p := newPipeline(&mem, mapper.Options{}, tel)
+		p.now = func() time.Time { return now }
+		for i := range rec.Timeline.Info.Frames {
+			if err := p.emit(context.Background(), riot.Update{Recording: rec, Frame: i, Sent: i < sentBefore}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		matches := 0.0
+		for _, pt := range tel.flush(nil, now).Points {
+			if pt.Name == mapper.MetricBridgeMatches {
+				matches += pt.Value
+			}
+		}
+		return mem.Points(), matches
+	}
+	full, _ := run(0)
+	const resumeAt = 17
+	cut := time.UnixMilli(rec.Match.Info.GameStartTimestamp + rec.Timeline.Info.Frames[resumeAt].Timestamp)
+	var want []mapper.Point
+	for _, pt := range full {
+		if !pt.Time.Before(cut) {
+			want = append(want, pt)
+		}
+	}
+	got, matches := run(resumeAt)
+	if len(got) == 0 || len(got) != len(want) {
+		t.Fatalf("resumed run sent %d points, want %d (those of frames %d on)", len(got), len(want), resumeAt)
+	}
+	for i := range got {
+		if got[i].Name != want[i].Name || got[i].Value != want[i].Value || !got[i].Time.Equal(want[i].Time) {
+			t.Fatalf("point %d = %s %v at %v, want %s %v at %v", i, got[i].Name, got[i].Value, got[i].Time, want[i].Name, want[i].Value, want[i].Time)
+		}
+	}
+	if matches != 1 {
+		t.Errorf("resumed match counted %v times, want 1", matches)
+	}
+	if _, matches := run(len(rec.Timeline.Info.Frames)); matches != 0 {
+		t.Errorf("a match whose every frame was sent counted %v times, want 0", matches)
+	}
+}

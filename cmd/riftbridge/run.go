@@ -23,7 +23,6 @@ import (
 	"github.com/riftbridge/riftbridge/config"
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/riot"
-	"github.com/riftbridge/riftbridge/riot/ratelimit"
 	"github.com/riftbridge/riftbridge/sink"
 )
 
@@ -69,6 +68,9 @@ type bridge struct {
 	sinkStats func() sink.Stats
 	log       *slog.Logger
 	ready     atomic.Bool
+	// replicas is set with state.backend redis: this process polls its
+	// share of the players.
+	replicas *replicas
 }
 
 func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *cobra.Command, stdout io.Writer, log *slog.Logger) error {
@@ -76,13 +78,17 @@ func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *
 	if err != nil {
 		return badInput{err}
 	}
-	appLimits, _ := ratelimit.ParseLimits(cfg.Riot.AppRateLimit) // validated
 	tel := newTelemetry()
+	be, err := openBackend(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer be.close()
 	doer, err := riot.NewDoer(riot.DoerOptions{
 		APIKey:     key.Reveal(),
 		BaseURL:    cfg.Riot.BaseURL,
 		HTTPClient: riot.NewHTTPClient(cfg.Riot.Timeout),
-		Limiter:    ratelimit.New(ratelimit.WithAppDefaults(appLimits), ratelimit.WithLogger(log)),
+		Limiter:    be.limiter,
 		MaxRetries: cfg.Riot.MaxRetries,
 		Observer:   tel,
 		Logger:     log,
@@ -97,7 +103,7 @@ func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *
 	}
 	defer out.Close()
 
-	b := &bridge{tel: tel, out: out, log: log}
+	b := &bridge{tel: tel, out: out, log: log, replicas: be.replicas}
 	b.cfg.Store(cfg)
 	if d, ok := out.(*sink.DogStatsD); ok {
 		b.sinkStats = d.Stats
@@ -106,15 +112,42 @@ func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *
 	b.pipeline = newPipeline(out, mapper.Options{DropTags: cfg.Metrics.DropTags}, tel)
 	b.pollers = &riot.Pollers{
 		Client:    client,
-		Spectator: &riot.Spectator{Client: client},
-		Matches:   &riot.Matches{Client: client, Since: time.Now(), GiveUpAfter: cfg.Pollers.Matches.GiveUpAfter, Concurrency: 4, Logger: log},
-		Intervals: b.intervals,
-		Jitter:    cfg.Pollers.Jitter,
-		Timeout:   cfg.Pollers.Timeout,
-		Observer:  tel,
-		Logger:    log,
+		Spectator: &riot.Spectator{Client: client, Markers: be.store},
+		Matches: &riot.Matches{
+			Client: client,
+			// Catch up on the games that ended while riftbridge was down;
+			// the ledger skips those already emitted.
+			Since:       time.Now().Add(-cfg.State.Lookback),
+			GiveUpAfter: cfg.Pollers.Matches.GiveUpAfter,
+			Concurrency: 4,
+			Ledger:      be.store,
+			Owner:       be.owner,
+			// A holder stops with its poll, so a claim as long as the
+			// poll timeout lapses only when its holder died, and another
+			// replica resumes the match soon after.
+			LeaseTTL: cfg.Pollers.Timeout,
+			Logger:   log,
+		},
+		PUUIDs:       be.store,
+		PUUIDRefresh: puuidRefresh,
+		Intervals:    b.intervals,
+		Jitter:       cfg.Pollers.Jitter,
+		Timeout:      cfg.Pollers.Timeout,
+		Observer:     tel,
+		Logger:       log,
 	}
-	b.pollers.SetPlayers(playerSpecs(cfg.Players))
+	if b.replicas != nil {
+		// Join before polling, so this replica starts with its share.
+		if _, err := b.replicas.beat(ctx, heartbeatEvery(cfg.Pollers.Spectator.Interval)); err != nil {
+			return fmt.Errorf(`"redis.url": %w`, err)
+		}
+		defer func() {
+			leave, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			b.replicas.leave(leave)
+		}()
+	}
+	b.assign()
 
 	var bg conc.WaitGroup
 	bgCtx, stopBackground := context.WithCancel(ctx)
@@ -127,11 +160,14 @@ func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *
 		bg.Go(func() { b.serveHealth(bgCtx, ln) })
 	}
 	bg.Go(func() { b.flushTelemetryEvery(bgCtx) })
+	if b.replicas != nil {
+		bg.Go(func() { b.heartbeat(bgCtx) })
+	}
 	if configFile != "" {
 		bg.Go(func() { b.watchConfig(bgCtx, configFile, cmd) })
 	}
 
-	log.Info("riftbridge running", "players", len(cfg.Players), "sink", sinkName(cfg),
+	log.Info("riftbridge running", "players", len(cfg.Players), "sink", sinkName(cfg), "state", be.describe,
 		"spectator_interval", cfg.Pollers.Spectator.Interval, "matches_interval", cfg.Pollers.Matches.Interval)
 	b.ready.Store(true)
 	runErr := b.pollers.Run(ctx, b.pipeline.emit)
@@ -158,6 +194,40 @@ func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *
 	return runErr
 }
 
+// assign polls the configured players, or with replicas this one's share.
+func (b *bridge) assign() {
+	all := playerSpecs(b.cfg.Load().Players)
+	if b.replicas == nil {
+		b.pollers.SetPlayers(all)
+		return
+	}
+	mine := b.replicas.own(all)
+	b.pollers.SetPlayers(mine)
+	b.log.Info("players assigned", "replica", b.replicas.id, "players", len(mine), "of", len(all), "replicas", b.replicas.count())
+}
+
+// heartbeat keeps this replica a member and rebalances the players whenever
+// the live members change.
+func (b *bridge) heartbeat(ctx context.Context) {
+	for {
+		every := heartbeatEvery(b.cfg.Load().Pollers.Spectator.Interval)
+		t := time.NewTimer(every)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		changed, err := b.replicas.beat(ctx, every)
+		if err != nil {
+			b.tel.stateUnavailable("membership", err)
+		}
+		if changed {
+			b.assign()
+		}
+	}
+}
+
 func (b *bridge) intervals() riot.Intervals {
 	p := b.cfg.Load().Pollers
 	return riot.Intervals{Spectator: p.Spectator.Interval, Matches: p.Matches.Interval, Fetch: p.Matches.RetryInterval}
@@ -178,11 +248,15 @@ func (b *bridge) telemetryBatch() mapper.Batch {
 	if b.sinkStats != nil {
 		b.tel.recordSinkErrors(b.sinkStats().Errors)
 	}
-	return b.tel.flush(map[string]float64{
+	gauges := map[string]float64{
 		mapper.MetricBridgePlayers:         float64(total),
 		mapper.MetricBridgePlayersResolved: float64(resolved),
 		mapper.MetricBridgePlayersInGame:   float64(b.pipeline.playersInGame()),
-	}, time.Now())
+	}
+	if b.replicas != nil {
+		gauges[mapper.MetricBridgeReplicas] = float64(b.replicas.count())
+	}
+	return b.tel.flush(gauges, time.Now())
 }
 
 func (b *bridge) flushTelemetryEvery(ctx context.Context) {
@@ -286,13 +360,15 @@ func (b *bridge) reload(cmd *cobra.Command) {
 		"sink":    prev.Sink == next.Sink,
 		"metrics": reflect.DeepEqual(prev.Metrics, next.Metrics),
 		"health":  prev.Health == next.Health,
+		"state":   prev.State == next.State,
+		"redis":   prev.Redis == next.Redis,
 	} {
 		if !same {
 			b.log.Warn("config change needs a restart to apply", "section", key)
 		}
 	}
 	b.cfg.Store(next)
-	b.pollers.SetPlayers(playerSpecs(next.Players))
+	b.assign()
 	b.log.Info("config reloaded", "players", len(next.Players),
 		"spectator_interval", next.Pollers.Spectator.Interval, "matches_interval", next.Pollers.Matches.Interval)
 }

@@ -57,6 +57,9 @@ func writeRunConfig(t *testing.T, srv *riottest.Server, statsdAddr string, playe
 	var b strings.Builder
 	fmt.Fprintf(&b, "statsd:\n  address: %q\nriot:\n  api_key: %q\n  base_url: %q\n  max_retries: 4\n", statsdAddr, srv.Key(), srv.BaseURL())
 	b.WriteString("log:\n  level: debug\nhealth:\n  address: \"\"\n")
+	if !strings.Contains(extra, "state:") {
+		fmt.Fprintf(&b, "state:\n  path: %q\n", filepath.Join(t.TempDir(), "state.db"))
+	}
 	b.WriteString("pollers:\n  spectator:\n    interval: 1s\n  matches:\n    interval: 2s\n    retry_interval: 1s\n    give_up_after: 1m\n  jitter: 0.05\n  timeout: 20s\n")
 	b.WriteString("players:\n")
 	for _, p := range players {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/riot"
+	"github.com/riftbridge/riftbridge/riot/ratelimit"
+	"github.com/riftbridge/riftbridge/state"
 )
 
 // telemetry gathers the bridge's own metrics between flushes, the way an
@@ -118,6 +120,26 @@ func (t *telemetry) Polled(source string, d time.Duration, err error) {
 	if err != nil && !errors.Is(err, riot.ErrNotFound) {
 		t.count(mapper.MetricBridgePollErrors, 1, tag)
 	}
+	if unavailable(err) {
+		t.count(mapper.MetricBridgeStateUnavailable, 1, tag)
+	}
+}
+
+// stateUnavailable counts a failure of source that Redis being unreachable
+// caused; other errors are counted as poll errors.
+func (t *telemetry) stateUnavailable(source string, err error) {
+	if !unavailable(err) {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.count(mapper.MetricBridgeStateUnavailable, 1, mapper.TagSource+":"+mapper.TagValue(source))
+}
+
+// unavailable tells whether err comes from Redis being unreachable, for the
+// state store or for the shared rate limiter.
+func unavailable(err error) bool {
+	return errors.Is(err, state.ErrUnavailable) || errors.Is(err, ratelimit.ErrUnavailable)
 }
 
 // Skipped implements riot.PollObserver.

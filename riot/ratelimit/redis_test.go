@@ -16,6 +16,8 @@ import (
 
 	"github.com/riftbridge/riftbridge/riot/ratelimit"
 	"github.com/riftbridge/riftbridge/riot/riottest"
+	"github.com/riftbridge/riftbridge/state"
+	"github.com/riftbridge/riftbridge/state/redistest"
 )
 
 // waitCtx bounds a Wait that is expected to succeed, possibly after a window
@@ -459,17 +461,17 @@ func (b *syncBuffer) String() string {
 
 func TestSharedRedisUnavailable(t *testing.T) {
 	t.Parallel() // each call to a stopped Redis takes a while: go-redis retries
-	srv := startRedis(t, "s3cret")
+	srv := redistest.Start(t, redistest.WithPassword("s3cret"))
 	var logs syncBuffer
-	s := replicas(t, srv.url, 1, ratelimit.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))[0]
+	s := replicas(t, srv.URL, 1, ratelimit.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))[0]
 	learnShared(t, s, "kr", "match", "20:1,100:120", "1000:10")
 	held, err := s.Wait(waitCtx(t), "kr", "match")
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	srv.stop()
-	addr := fmt.Sprintf("redis://127.0.0.1:%d/0", srv.port)
+	srv.Stop()
+	addr := state.RedactURL(srv.URL)
 	_, err = s.Wait(waitCtx(t), "kr", "match")
 	if !errors.Is(err, ratelimit.ErrUnavailable) || !strings.Contains(err.Error(), addr) || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("Wait() without redis = %v, want ErrUnavailable naming %s without the password", err, addr)
@@ -481,7 +483,8 @@ func TestSharedRedisUnavailable(t *testing.T) {
 		t.Errorf("Done(429) without redis = %v, want an unpaced ThrottleError and ErrUnavailable", err)
 	}
 
-	srv.start()
+	srv.Restart()
+	flushRedis(t, srv.URL)
 	// A fresh Redis has lost every count: the defaults and one probe again.
 	learnShared(t, s, "kr", "match", "20:1,100:120", "1000:10")
 	if got := admitted(t, s, "kr", "match", 25); got != 19 {
