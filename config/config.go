@@ -309,11 +309,18 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(c.Redis.URL.Reveal()); err != nil || !slices.Contains([]string{"redis", "rediss", "unix"}, u.Scheme) {
 			bad("redis.url", "required with state.backend %q: redis://host:6379/0, rediss://… or unix:///path", StateRedis)
 		}
+		// A shared permit counts as in flight for 15 s: a longer request
+		// would outlive it, and the replicas would undercount the budget.
+		if c.Riot.Timeout >= 15*time.Second {
+			bad("riot.timeout", "must be under 15s with state.backend %q, not %v", StateRedis, c.Riot.Timeout)
+		}
 	default:
 		bad("state.backend", "must be %q or %q, not %q", StateBolt, StateRedis, c.State.Backend)
 	}
-	if c.State.Lookback < 0 || c.State.Lookback > 30*24*time.Hour {
-		bad("state.lookback", "must be between 0 and 720h, not %v", c.State.Lookback)
+	// Below the state's 30-day retention, with a day to spare: a match
+	// pruned while still inside the lookback would be emitted again.
+	if c.State.Lookback < 0 || c.State.Lookback > 29*24*time.Hour {
+		bad("state.lookback", "must be between 0 and 696h, not %v", c.State.Lookback)
 	}
 	if err := c.Dashboards.Validate(); err != nil {
 		errs = append(errs, err)

@@ -61,8 +61,9 @@ func TestInvalidConfigs(t *testing.T) {
 		{"invalid-dashboards-timezone.yaml", `"dashboards.downtimes.timezone": "Mars/Olympus" is not an IANA time zone like Europe/Paris`},
 		{"invalid-state-backend.yaml", `"state.backend": must be "bolt" or "redis", not "etcd"`},
 		{"invalid-state-path.yaml", `"state.path": required with state.backend "bolt"`},
-		{"invalid-state-lookback.yaml", `"state.lookback": must be between 0 and 720h, not -1h0m0s`},
+		{"invalid-state-lookback.yaml", `"state.lookback": must be between 0 and 696h, not -1h0m0s`},
 		{"invalid-redis-url.yaml", `"redis.url": required with state.backend "redis"`},
+		{"invalid-riot-timeout-redis.yaml", `"riot.timeout": must be under 15s with state.backend "redis", not 20s`},
 		{"invalid-yaml.yaml", `config testdata/invalid-yaml.yaml: While parsing config: yaml: line 2: mapping values are not allowed in this context`},
 	}
 	seen := map[string]bool{}

@@ -382,3 +382,69 @@ func TestLedgerLeaseLostStops(t *testing.T) {
 		t.Errorf("log %q, want a warning naming %s", logs.String(), id)
 	}
 }
+
+// TestLedgerAdoptAfter: a replica leaves alone an unfinished match another
+// touched recently, and adopts it once untouched for AdoptAfter.
+func TestLedgerAdoptAfter(t *testing.T) {
+	ctx := context.Background()
+	f := newMatchesFixture(t)
+	id := addGame(f, "Waiting")
+	store := tempBolt(t, f.clk)
+	// Another replica claimed it, found it unprocessed and released it.
+	if _, ok, err := store.Claim(ctx, id, "other", time.Minute); !ok || err != nil {
+		t.Fatalf("claim: %v, %v", ok, err)
+	}
+	if err := store.Release(ctx, id, "other"); err != nil {
+		t.Fatal(err)
+	}
+	f.m.Ledger, f.m.Owner, f.m.AdoptAfter = store, "me", 3*time.Minute
+
+	var out updates
+	if err := f.m.Fetch(ctx, out.emit); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := out.split(id); len(all) != 0 || f.m.Pending() != 0 {
+		t.Fatalf("adopted a match touched just now: %d frames, %d pending", len(all), f.m.Pending())
+	}
+	f.clk.Advance(3*time.Minute + time.Second)
+	if err := f.m.Fetch(ctx, out.emit); err != nil {
+		t.Fatal(err)
+	}
+	if all, sent := out.split(id); !slices.Equal(all, allFrames(30)) || len(sent) != 0 {
+		t.Fatalf("after %v untouched: frames %v, %v marked sent; want 0 to 29, none", 3*time.Minute, all, sent)
+	}
+	checkStatus(t, store, id, state.Finished, state.Emitted, 30)
+}
+
+// TestLedgerShutdownRecords: a poll ending (SIGTERM, timeout) right after a
+// frame went out still records that frame and releases the claim, so it is
+// neither sent again nor held until the lease runs out.
+func TestLedgerShutdownRecords(t *testing.T) {
+	const j = 4
+	f := newMatchesFixture(t)
+	store := tempBolt(t, f.clk)
+	f.m.Ledger, f.m.Owner, f.m.LeaseTTL = store, "a", time.Hour
+	id := addGame(f, "Stopping")
+	f.m.Queue(id)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var tries []int
+	err := f.m.Fetch(ctx, func(_ context.Context, up Update) error {
+		tries = append(tries, up.Frame)
+		if up.Frame == j {
+			cancel() // the frame is delivered; the process is stopping
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if !slices.Equal(tries, allFrames(j+1)) {
+		t.Fatalf("emitted frames %v, want 0 to %d and nothing after the cancel", tries, j)
+	}
+	checkStatus(t, store, id, state.Claimed, 0, j+1)
+	if next, ok, err := store.Claim(context.Background(), id, "b", time.Hour); !ok || err != nil || next != j+1 {
+		t.Fatalf("claim by b: next %d, %v, %v; want %d, true (recorded and released)", next, ok, err, j+1)
+	}
+}

@@ -161,9 +161,6 @@ func (p *Pollers) apply() {
 		if !keep[spec] {
 			stop()
 			delete(p.players, spec)
-			if puuid, ok := r.resolve.Load(spec); ok {
-				p.Spectator.Forget(puuid.(string))
-			}
 		}
 	}
 }
@@ -175,6 +172,8 @@ func (p *Pollers) playerLoops(ctx context.Context, r *liveRun, spec PlayerSpec) 
 		return
 	}
 	player := Player{RiotID: spec.RiotID, Platform: spec.Platform, PUUID: puuid}
+	// Once its last poll has returned, so no poll writes the state back.
+	defer p.Spectator.Forget(puuid)
 	// The sweep gets a goroutine; the spectator loop runs on this one, so a
 	// player costs two loop goroutines, not three (1,000 players: ~8 MB of
 	// stacks saved).

@@ -41,12 +41,16 @@ const DefaultLeaseTTL = time.Minute
 // wait in a queue that Fetch retries until they arrive or GiveUpAfter passes.
 //
 // With a Ledger, each match is claimed before it is fetched, every frame is
-// recorded once emit returns, and matches an earlier run left unfinished are
-// queued again, so a match is emitted once across restarts and replicas.
+// recorded once emit returns, and matches left unfinished are adopted, so a
+// match is emitted once across restarts and replicas.
 type Matches struct {
 	Client *Client
 	// Since bounds each player's match list: only games started after it.
 	Since time.Time
+	// MaxAge, when set, also keeps the match list within that age of now,
+	// so a process running for weeks does not reach back past what the
+	// Ledger remembers and emit a pruned match again.
+	MaxAge time.Duration
 	// GiveUpAfter abandons a match Riot still has not processed.
 	GiveUpAfter time.Duration
 	// Concurrency bounds the matches fetched at once.
@@ -57,8 +61,13 @@ type Matches struct {
 	Ledger   Ledger
 	Owner    string
 	LeaseTTL time.Duration
-	Clock    clockwork.Clock
-	Logger   *slog.Logger
+	// AdoptAfter is how long an unfinished match must sit untouched before
+	// this process takes it over; 0 takes every one at once, as a single
+	// process should. Replicas set it above the fetch retry interval plus
+	// LeaseTTL, so only abandoned matches change hands.
+	AdoptAfter time.Duration
+	Clock      clockwork.Clock
+	Logger     *slog.Logger
 
 	mu      sync.Mutex
 	pending map[string]time.Time // match id → when first queued
@@ -89,7 +98,11 @@ func (m *Matches) Queue(ids ...string) bool {
 
 // Sweep lists the player's recent matches and queues the new ones.
 func (m *Matches) Sweep(ctx context.Context, p Player) (queued bool, err error) {
-	ids, err := m.Client.MatchIDs(ctx, p.Platform, p.PUUID, m.Since, 20)
+	since := m.Since
+	if m.MaxAge > 0 {
+		since = later(since, m.now().Add(-m.MaxAge))
+	}
+	ids, err := m.Client.MatchIDs(ctx, p.Platform, p.PUUID, since, 20)
 	if err != nil {
 		return false, fmt.Errorf("player %s: %w", p.RiotID, err)
 	}
@@ -103,11 +116,7 @@ func (m *Matches) Sweep(ctx context.Context, p Player) (queued bool, err error) 
 func (m *Matches) Fetch(ctx context.Context, emit func(context.Context, Update) error) error {
 	var unfinishedErr error
 	if m.Ledger != nil {
-		ids, err := m.Ledger.Unfinished(ctx)
-		if err != nil {
-			unfinishedErr = fmt.Errorf("list unfinished matches: %w", err)
-		}
-		m.Queue(ids...)
+		unfinishedErr = m.adopt(ctx)
 	}
 	m.mu.Lock()
 	m.init()
@@ -125,6 +134,38 @@ func (m *Matches) Fetch(ctx context.Context, emit func(context.Context, Update) 
 		workers.Go(func(ctx context.Context) error { return m.fetchOne(ctx, id, emit) })
 	}
 	return errors.Join(unfinishedErr, workers.Wait())
+}
+
+// adopt queues the matches the Ledger holds unfinished that this process
+// does not know of: left by an earlier run, or by a replica that died or
+// no longer polls their players. With AdoptAfter, only those nobody has
+// touched for that long: the replica working on a match, or waiting for
+// Riot to process it, keeps it to itself.
+func (m *Matches) adopt(ctx context.Context) error {
+	ids, err := m.Ledger.Unfinished(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		m.mu.Lock()
+		_, queued := m.pending[id]
+		known := queued || m.active[id] || m.settled[id]
+		m.mu.Unlock()
+		if known {
+			continue
+		}
+		if m.AdoptAfter > 0 {
+			st, err := m.Ledger.Status(ctx, id)
+			if err != nil {
+				return err
+			}
+			if st.Phase != state.Claimed || m.now().Sub(st.UpdatedAt) < m.AdoptAfter {
+				continue
+			}
+		}
+		m.Queue(id)
+	}
+	return nil
 }
 
 // fetchOne fetches and emits one match, unless another caller holds it.
@@ -160,48 +201,61 @@ func (m *Matches) attempt(ctx context.Context, id string, queuedAt time.Time, em
 	if m.Ledger != nil {
 		n, claimed, err := m.Ledger.Claim(ctx, id, m.Owner, cmp.Or(m.LeaseTTL, DefaultLeaseTTL))
 		if err != nil {
-			return 0, fmt.Errorf("match %s: %w", id, err)
+			return 0, err
 		}
 		if !claimed {
 			// Finished already, or another replica holds it: ask again
 			// next time, so a replica that dies holding it is replaced.
 			st, err := m.Ledger.Status(ctx, id)
-			if err != nil {
-				return 0, fmt.Errorf("match %s: %w", id, err)
-			}
-			return st.Outcome, nil
+			return st.Outcome, err
 		}
 		next = n
 	}
 	outcome, err := m.emitFrames(ctx, id, next, emit)
-	if outcome == 0 && errors.Is(err, ErrNotFound) && m.GiveUpAfter > 0 && m.now().Sub(queuedAt) > m.GiveUpAfter {
+	var bad *InputError
+	switch {
+	case errors.As(err, &bad):
+		// Riot served a document that cannot be read; asking again
+		// returns the same one.
+		m.log().Warn("abandoning a match riot serves unreadable", "match_id", id, "error", err)
+		outcome, err = state.Abandoned, nil
+	case errors.Is(err, ErrNotFound) && m.GiveUpAfter > 0 && m.now().Sub(queuedAt) > m.GiveUpAfter:
 		m.log().Warn("giving up on a match riot has not processed", "match_id", id, "waited", m.now().Sub(queuedAt).Round(time.Second))
 		outcome, err = state.Abandoned, nil
-	}
-	if errors.Is(err, state.ErrLeaseLost) {
+	case errors.Is(err, state.ErrLeaseLost):
 		m.log().Warn("lost the claim on a match while emitting it; its new holder resumes it", "match_id", id, "error", err)
 		return 0, nil
-	}
-	if errors.Is(err, ErrNotFound) {
+	case errors.Is(err, ErrNotFound):
 		err = nil // not processed yet: the normal state for a few minutes
 	}
 	if m.Ledger == nil {
 		return outcome, err
 	}
+	// What was sent must be recorded even when the poll is ending.
+	rctx, cancel := recordContext(ctx)
+	defer cancel()
 	if outcome != 0 {
-		ferr := m.Ledger.Finish(ctx, id, m.Owner, outcome)
+		ferr := m.Ledger.Finish(rctx, id, m.Owner, outcome)
 		if ferr == nil {
 			return outcome, err
 		}
-		// Every frame is recorded, so the retry claims it with nothing
-		// left to send and only finishes it.
-		err = errors.Join(err, fmt.Errorf("match %s: %w", id, ferr))
+		err = errors.Join(err, ferr)
 	}
 	// Let the next attempt, here or on a replica, claim it at once.
-	if rerr := m.Ledger.Release(ctx, id, m.Owner); rerr != nil && !errors.Is(rerr, state.ErrLeaseLost) {
-		err = errors.Join(err, fmt.Errorf("match %s: %w", id, rerr))
+	if rerr := m.Ledger.Release(rctx, id, m.Owner); rerr != nil && !errors.Is(rerr, state.ErrLeaseLost) {
+		err = errors.Join(err, rerr)
 	}
 	return 0, err
+}
+
+// recordTimeout bounds a ledger write made after the poll's context ended.
+const recordTimeout = 2 * time.Second
+
+// recordContext outlives ctx's cancellation: a frame already sent is
+// recorded, and a claim released, even during shutdown, or the frame would
+// be sent again and the match wait out its lease.
+func recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 }
 
 // emitFrames fetches the match and emits its frames from next on, mapping
@@ -238,6 +292,11 @@ func (m *Matches) emitFrames(ctx context.Context, id string, next int, emit func
 	rec := &Recording{Timeline: tl, Match: match, Files: []string{id}}
 	for i := range tl.Info.Frames {
 		sent := i < next
+		if !sent {
+			if err := ctx.Err(); err != nil {
+				return 0, fmt.Errorf("match %s frame %d: %w", id, i, err)
+			}
+		}
 		if err := emit(ctx, Update{Recording: rec, Frame: i, Sent: sent}); err != nil {
 			return 0, fmt.Errorf("match %s frame %d: %w", id, i, err)
 		}
@@ -246,8 +305,11 @@ func (m *Matches) emitFrames(ctx context.Context, id string, next int, emit func
 		}
 		// Recorded only once delivered: a crash before this line sends
 		// the frame again, never skips it.
-		if err := m.Ledger.Progress(ctx, id, m.Owner, i+1); err != nil {
-			return 0, fmt.Errorf("match %s frame %d: %w", id, i, err)
+		rctx, cancel := recordContext(ctx)
+		err := m.Ledger.Progress(rctx, id, m.Owner, i+1)
+		cancel()
+		if err != nil {
+			return 0, fmt.Errorf("frame %d: %w", i, err)
 		}
 	}
 	return state.Emitted, nil
@@ -279,4 +341,11 @@ func (m *Matches) log() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return m.Logger
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -77,7 +77,10 @@ type Spectator struct {
 
 	mu      sync.Mutex
 	current map[string]*ActiveGame // by PUUID: the game seen last poll
-	marked  map[string]bool        // by PUUID: Markers read into current
+	// stored is, by PUUID, the game id Markers holds (0: none), once read;
+	// a write that failed leaves it differing from current, so the next
+	// poll writes again.
+	stored map[string]int64
 }
 
 // Poll checks one player once and emits what it saw. "Not in game" is the
@@ -101,7 +104,7 @@ func (s *Spectator) Poll(ctx context.Context, p Player, emit func(context.Contex
 
 	// The marker follows what this poll saw even when emit fails, as the
 	// in-memory state already has.
-	return errors.Join(s.emitChange(ctx, p, prev, game, emit), s.writeMarker(ctx, p, prev, game))
+	return errors.Join(s.emitChange(ctx, p, prev, game, emit), s.writeMarker(ctx, p, game))
 }
 
 func (s *Spectator) emitChange(ctx context.Context, p Player, prev, game *ActiveGame, emit func(context.Context, Live) error) error {
@@ -126,11 +129,11 @@ func (s *Spectator) emitChange(ctx context.Context, p Player, prev, game *Active
 func (s *Spectator) readMarker(ctx context.Context, p Player) error {
 	s.mu.Lock()
 	if s.current == nil {
-		s.current, s.marked = map[string]*ActiveGame{}, map[string]bool{}
+		s.current, s.stored = map[string]*ActiveGame{}, map[string]int64{}
 	}
-	done := s.Markers == nil || s.marked[p.PUUID]
+	_, read := s.stored[p.PUUID]
 	s.mu.Unlock()
-	if done {
+	if s.Markers == nil || read {
 		return nil
 	}
 	gameID, ok, err := s.Markers.LiveGame(ctx, p.PUUID)
@@ -139,27 +142,40 @@ func (s *Spectator) readMarker(ctx context.Context, p Player) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ok {
-		if _, seen := s.current[p.PUUID]; !seen {
-			s.current[p.PUUID] = &ActiveGame{GameID: gameID, PlatformID: strings.ToUpper(p.Platform)}
-		}
+	if _, seen := s.current[p.PUUID]; ok && !seen {
+		s.current[p.PUUID] = &ActiveGame{GameID: gameID, PlatformID: strings.ToUpper(p.Platform)}
 	}
-	s.marked[p.PUUID] = true
+	s.stored[p.PUUID] = gameID // 0 when there is none
 	return nil
 }
 
-func (s *Spectator) writeMarker(ctx context.Context, p Player, prev, game *ActiveGame) error {
+// writeMarker makes the stored marker the game this poll saw, if it is not.
+func (s *Spectator) writeMarker(ctx context.Context, p Player, game *ActiveGame) error {
+	if s.Markers == nil {
+		return nil
+	}
+	var want int64
+	if game != nil {
+		want = game.GameID
+	}
+	s.mu.Lock()
+	have := s.stored[p.PUUID]
+	s.mu.Unlock()
+	if have == want {
+		return nil
+	}
 	var err error
-	switch {
-	case s.Markers == nil:
-	case game != nil && (prev == nil || prev.GameID != game.GameID):
-		err = s.Markers.SetLiveGame(ctx, p.PUUID, game.GameID)
-	case game == nil && prev != nil:
+	if want == 0 {
 		err = s.Markers.ClearLiveGame(ctx, p.PUUID)
+	} else {
+		err = s.Markers.SetLiveGame(ctx, p.PUUID, want)
 	}
 	if err != nil {
 		return fmt.Errorf("player %s: %w", p.RiotID, err)
 	}
+	s.mu.Lock()
+	s.stored[p.PUUID] = want
+	s.mu.Unlock()
 	return nil
 }
 
@@ -169,5 +185,5 @@ func (s *Spectator) Forget(puuid string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.current, puuid)
-	delete(s.marked, puuid)
+	delete(s.stored, puuid)
 }

@@ -324,3 +324,45 @@ func TestSpectatorMarkerAfterForget(t *testing.T) {
 		}
 	}
 }
+
+// failingClear is the marker store with ClearLiveGame failing while fail
+// is set.
+type failingClear struct {
+	LiveMarkers
+	fail bool
+}
+
+func (f *failingClear) ClearLiveGame(ctx context.Context, puuid string) error {
+	if f.fail {
+		return errors.New("store down")
+	}
+	return f.LiveMarkers.ClearLiveGame(ctx, puuid)
+}
+
+// TestSpectatorMarkerRetried: a marker write that failed is made on the
+// next poll, so no stale marker outlives the game.
+func TestSpectatorMarkerRetried(t *testing.T) {
+	f := newMarkerFixture(t)
+	_, gameID := f.game(t, -5*time.Minute, 10*time.Minute)
+	markers := &failingClear{LiveMarkers: f.store}
+	f.s.Markers = markers
+	if got := f.poll(t); len(got) != 1 || !got[0].Started {
+		t.Fatalf("first poll emitted %+v, want the start", got)
+	}
+	f.clk.Advance(10 * time.Minute) // the game is over
+	markers.fail = true
+	err := f.s.Poll(context.Background(), f.p, func(context.Context, Live) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "Marked#KR1") {
+		t.Fatalf("poll with the store down = %v, want an error naming the player", err)
+	}
+	if m := f.marker(t); m != gameID {
+		t.Fatalf("marker %d while the store is down, want %d still", m, gameID)
+	}
+	markers.fail = false
+	if got := f.poll(t); len(got) != 1 || got[0].Game != nil {
+		t.Errorf("next poll emitted %+v, want idle", got)
+	}
+	if m := f.marker(t); m != 0 {
+		t.Errorf("marker %d after the next poll, want none", m)
+	}
+}

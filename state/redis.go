@@ -426,7 +426,8 @@ func (r *Redis) fail(op string, err error) error {
 	switch {
 	case r.closed.Load() || errors.Is(err, redis.ErrClosed):
 		return fmt.Errorf("%s on %s: %w", op, r.url, ErrClosed)
-	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		// The caller gave up (a poll timed out): Redis may be fine.
 		return fmt.Errorf("%s on %s: %w", op, r.url, err)
 	case unavailable(err):
 		return fmt.Errorf("%s on %s: %w: %w", op, r.url, ErrUnavailable, err)

@@ -71,7 +71,7 @@ func (r *replicas) beat(ctx context.Context, every time.Duration) (changed bool,
 			r.log.Warn("cannot reach the other replicas; keeping the current players", "replica", r.id, "error", err)
 		}
 		r.down = true
-		return false, fmt.Errorf("replica %s heartbeat: %w", r.id, err)
+		return false, err
 	}
 	if r.down {
 		r.log.Info("replicas reachable again", "replica", r.id, "replicas", len(live))

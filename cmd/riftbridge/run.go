@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"reflect"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/riot"
 	"github.com/riftbridge/riftbridge/sink"
+	"github.com/riftbridge/riftbridge/state"
 )
 
 const (
@@ -71,6 +73,7 @@ type bridge struct {
 	// replicas is set with state.backend redis: this process polls its
 	// share of the players.
 	replicas *replicas
+	assignMu sync.Mutex
 }
 
 func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *cobra.Command, stdout io.Writer, log *slog.Logger) error {
@@ -126,6 +129,7 @@ func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *
 			// poll timeout lapses only when its holder died, and another
 			// replica resumes the match soon after.
 			LeaseTTL: cfg.Pollers.Timeout,
+			MaxAge:   state.DefaultRetention - 24*time.Hour,
 			Logger:   log,
 		},
 		PUUIDs:       be.store,
@@ -137,16 +141,24 @@ func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *
 		Logger:       log,
 	}
 	if b.replicas != nil {
+		// Leave alone the matches another replica works on or waits for
+		// Riot to process: it touches each every retry interval.
+		b.pollers.Matches.AdoptAfter = 2*cfg.Pollers.Matches.RetryInterval + cfg.Pollers.Timeout
 		// Join before polling, so this replica starts with its share.
 		if _, err := b.replicas.beat(ctx, heartbeatEvery(cfg.Pollers.Spectator.Interval)); err != nil {
-			return fmt.Errorf(`"redis.url": %w`, err)
+			return fmt.Errorf("cannot join the replicas: %w", err)
 		}
-		defer func() {
-			leave, cancel := context.WithTimeout(context.Background(), time.Second)
-			defer cancel()
-			b.replicas.leave(leave)
-		}()
 	}
+	// Once polling stops, at once: the others take the players over while
+	// this one flushes.
+	leave := sync.OnceFunc(func() {
+		if b.replicas != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			b.replicas.leave(ctx)
+		}
+	})
+	defer leave()
 	b.assign()
 
 	var bg conc.WaitGroup
@@ -173,6 +185,7 @@ func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *
 	runErr := b.pollers.Run(ctx, b.pipeline.emit)
 	stopBackground()
 	bg.Wait()
+	leave()
 
 	// Last word: what happened since the previous flush, then flush the sink.
 	done := make(chan error, 1)
@@ -196,6 +209,10 @@ func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *
 
 // assign polls the configured players, or with replicas this one's share.
 func (b *bridge) assign() {
+	// Reloads and heartbeats both assign: serialized, the last one reads
+	// the latest config and members.
+	b.assignMu.Lock()
+	defer b.assignMu.Unlock()
 	all := playerSpecs(b.cfg.Load().Players)
 	if b.replicas == nil {
 		b.pollers.SetPlayers(all)

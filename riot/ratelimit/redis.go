@@ -31,9 +31,11 @@ const (
 	// method, when its replica never finishes it (it died): longer than any
 	// request the Doer sends.
 	heldFor = 15 * time.Second
-	// probePoll is how often a waiter asks again while another replica's
-	// probe is out; Redis cannot wake it.
-	probePoll = 20 * time.Millisecond
+	// probePoll is how soon a waiter first asks again while another
+	// replica's probe is out, doubling up to maxProbePoll; Redis cannot wake
+	// it.
+	probePoll    = 20 * time.Millisecond
+	maxProbePoll = 320 * time.Millisecond
 	// updateTimeout bounds Done and Cancel, which take no context.
 	updateTimeout = 2 * time.Second
 )
@@ -70,8 +72,7 @@ func WithPrefix(prefix string) Option {
 // keeps them on the one node that a script touching them needs.
 type Shared struct {
 	config
-	client      redis.UniversalClient
-	owned       bool   // Close closes client
+	client      *redis.Client
 	addr        string // Redis's address without credentials, for errors
 	defaultSpec string // the application defaults as the scripts read them
 	id          string // this replica, in tokens
@@ -103,18 +104,10 @@ func NewShared(rawURL string, opts ...Option) (*Shared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shared rate limiter: redis url %s: %w", addr, err)
 	}
-	s := newShared(redis.NewClient(o), addr, opts)
-	s.owned = true
-	return s, nil
+	return newShared(redis.NewClient(o), addr, opts), nil
 }
 
-// NewSharedClient returns a Shared on client, such as a *redis.ClusterClient.
-// Close leaves client open.
-func NewSharedClient(client redis.UniversalClient, opts ...Option) *Shared {
-	return newShared(client, clientAddr(client), opts)
-}
-
-func newShared(client redis.UniversalClient, addr string, opts []Option) *Shared {
+func newShared(client *redis.Client, addr string, opts []Option) *Shared {
 	s := &Shared{
 		config: newConfig(opts),
 		client: client,
@@ -129,19 +122,21 @@ func newShared(client redis.UniversalClient, addr string, opts []Option) *Shared
 // Close closes the Redis client NewShared opened. It is safe to call more
 // than once, and on nil.
 func (s *Shared) Close() error {
-	if s == nil || !s.owned || !s.closed.CompareAndSwap(false, true) {
+	if s == nil || !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
 	return s.client.Close()
 }
 
 // Wait implements Reserver. While another replica's probe is out Wait asks
-// Redis again every few milliseconds; a probe of this replica wakes it.
+// Redis again after 20 ms, backing off to 320 ms; a probe of this replica
+// wakes it.
 // Errors from Redis wrap ErrUnavailable and name its address.
 func (s *Shared) Wait(ctx context.Context, route, method string) (Permit, error) {
 	start := s.clock.Now()
 	keys := s.keys(route, method)
 	token := s.id + ":" + strconv.FormatUint(s.seq.Add(1), 36)
+	poll := probePoll
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("rate limit %s %s: %w", route, method, err)
@@ -166,7 +161,10 @@ func (s *Shared) Wait(ctx context.Context, route, method string) (Permit, error)
 			return &sharedPermit{s: s, route: route, method: method, keys: keys, token: token,
 				at: v[1], probe: v[2] == 1, waited: s.clock.Now().Sub(start)}, nil
 		case probing:
-			delay = min(delay, probePoll)
+			// Back off: at a fleet's cold start every player loop waits
+			// on the same few probes, and each ask is a script run.
+			delay = min(delay, poll)
+			poll = min(2*poll, maxProbePoll)
 		case blocked:
 		default:
 			return nil, fmt.Errorf("rate limit %s %s: %w: reserve script returned %v", route, method, ErrUnavailable, v)
@@ -358,21 +356,4 @@ func redacted(u *url.URL) string {
 		}
 	}
 	return c.String()
-}
-
-// clientAddr names the Redis behind client for messages; options hold no
-// password in Addr.
-func clientAddr(client redis.UniversalClient) string {
-	switch c := client.(type) {
-	case *redis.Client:
-		o := c.Options()
-		if o.Network == "unix" {
-			return (&url.URL{Scheme: "unix", Path: o.Addr}).String()
-		}
-		return (&url.URL{Scheme: "redis", Host: o.Addr, Path: "/" + strconv.Itoa(o.DB)}).String()
-	case *redis.ClusterClient:
-		return "redis cluster " + strings.Join(c.Options().Addrs, ",")
-	default:
-		return fmt.Sprintf("%T", client)
-	}
 }
