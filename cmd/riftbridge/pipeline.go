@@ -23,12 +23,12 @@ type pipeline struct {
 	now  func() time.Time
 
 	mu      sync.Mutex
-	matches map[string]*mapper.Mapper // matches being emitted, by id
-	inGame  map[string]bool           // tracked players in a game, by PUUID
+	matches map[string]*emission // matches being emitted, by id
+	inGame  map[string]bool      // tracked players in a game, by PUUID
 }
 
 func newPipeline(s sink.Sink, opts mapper.Options, tel *telemetry) *pipeline {
-	return &pipeline{sink: s, opts: opts, tel: tel, now: time.Now, matches: map[string]*mapper.Mapper{}, inGame: map[string]bool{}}
+	return &pipeline{sink: s, opts: opts, tel: tel, now: time.Now, matches: map[string]*emission{}, inGame: map[string]bool{}}
 }
 
 func (p *pipeline) emit(ctx context.Context, u riot.Update) error {
@@ -47,11 +47,14 @@ func (p *pipeline) emit(ctx context.Context, u riot.Update) error {
 	id := rec.Timeline.Metadata.MatchID
 	frames := rec.Timeline.Info.Frames
 	p.mu.Lock()
-	m, ok := p.matches[id]
+	e, ok := p.matches[id]
 	if !ok || u.Frame == 0 {
-		m = mapper.New(mapper.Describe(rec.Timeline, rec.Match), p.opts)
-		p.matches[id] = m
+		p.dropAbandoned()
+		e = &emission{m: mapper.New(mapper.Describe(rec.Timeline, rec.Match), p.opts)}
+		p.matches[id] = e
 	}
+	e.used = p.now()
+	m := e.m
 	last := u.Frame == len(frames)-1
 	if last {
 		delete(p.matches, id)
@@ -87,6 +90,28 @@ func (p *pipeline) emit(ctx context.Context, u riot.Update) error {
 	// The source records the frame as sent once this returns, so it must
 	// have left the process: a crash then cannot lose it.
 	return p.sink.Flush()
+}
+
+// emission is the mapper of a match being emitted.
+type emission struct {
+	m    *mapper.Mapper
+	used time.Time // its last frame
+}
+
+// abandonedAfter is how long an emission may sit without a frame before it
+// is dropped: an attempt sends its frames within seconds, so one this idle
+// stopped (a failed write, a lost claim) and is restarted from frame 0 if
+// at all.
+const abandonedAfter = 10 * time.Minute
+
+// dropAbandoned forgets the emissions that stopped before their last frame.
+// The caller holds p.mu.
+func (p *pipeline) dropAbandoned() {
+	for id, e := range p.matches {
+		if p.now().Sub(e.used) > abandonedAfter {
+			delete(p.matches, id)
+		}
+	}
 }
 
 func (p *pipeline) write(ctx context.Context, b mapper.Batch, outside, matches int) error {

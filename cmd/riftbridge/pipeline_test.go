@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -128,5 +130,37 @@ func TestPipelineResume(t *testing.T) {
 	}
 	if _, matches := run(len(rec.Timeline.Info.Frames)); matches != 0 {
 		t.Errorf("a match whose every frame was sent counted %v times, want 0", matches)
+	}
+}
+
+// TestPipelineDropsAbandoned: a match whose emission stopped halfway (a
+// failed write, a lost claim) does not keep its mapper once the next match
+// starts long after.
+func TestPipelineDropsAbandoned(t *testing.T) {
+	rec, err := riot.LoadRecording([]string{sampleTimeline}, sampleMatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.UnixMilli(rec.Match.Info.GameStartTimestamp).Add(30 * time.Minute)
+	p := newPipeline(&sink.Memory{}, mapper.Options{}, newTelemetry())
+	p.now = func() time.Time { return now }
+	for i := range 5 {
+		if err := p.emit(context.Background(), riot.Update{Recording: rec, Frame: i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(p.matches) != 1 {
+		t.Fatalf("%d emissions under way, want 1", len(p.matches))
+	}
+	now = now.Add(abandonedAfter + time.Minute)
+	other := *rec
+	otherTimeline := *rec.Timeline
+	otherTimeline.Metadata.MatchID = "KR_1"
+	other.Timeline = &otherTimeline
+	if err := p.emit(context.Background(), riot.Update{Recording: &other, Frame: 0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.matches[rec.Timeline.Metadata.MatchID]; ok || len(p.matches) != 1 {
+		t.Errorf("emissions %v after %v idle, want only KR_1", slices.Collect(maps.Keys(p.matches)), abandonedAfter)
 	}
 }

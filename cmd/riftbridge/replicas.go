@@ -75,8 +75,13 @@ func (r *replicas) beat(ctx context.Context, every time.Duration) (changed bool,
 	}
 	if r.down {
 		r.log.Info("replicas reachable again", "replica", r.id, "replicas", len(live))
+		r.down = false
+		// An outage longer than the heartbeat ttl expired every member:
+		// the first back would see itself alone and take every player,
+		// only to hand most back a heartbeat later. Wait for the others.
+		return false, nil
 	}
-	r.down, r.joined = false, true
+	r.joined = true
 	changed = !slices.Equal(live, r.live)
 	r.live = live
 	return changed, nil
