@@ -448,3 +448,34 @@ func TestLedgerShutdownRecords(t *testing.T) {
 		t.Fatalf("claim by b: next %d, %v, %v; want %d, true (recorded and released)", next, ok, err, j+1)
 	}
 }
+
+// TestLedgerGiveUpAcrossRestarts: the wait for Riot counts from the first
+// claim of any run, so restarting more often than GiveUpAfter does not
+// keep an unprocessed match alive forever.
+func TestLedgerGiveUpAcrossRestarts(t *testing.T) {
+	ctx := context.Background()
+	f := newMatchesFixture(t)
+	path := filepath.Join(t.TempDir(), "state.db")
+	puuid := f.srv.AddPlayer("Restarted", "KR1", "kr")
+	id := f.srv.AddGame(riottest.GameSpec{Platform: "kr", Players: []string{puuid}, Start: t0.Add(-30 * time.Minute), Duration: 30 * time.Minute, ProcessingDelay: 24 * time.Hour})
+	var out updates
+	// Each run lives 6 minutes, under the 10-minute GiveUpAfter.
+	for run := range 3 {
+		store, err := state.OpenBolt(path, state.BoltClock(f.clk))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &Matches{Client: f.m.Client, Ledger: store, Owner: fmt.Sprintf("run%d", run), GiveUpAfter: f.m.GiveUpAfter, Clock: f.clk}
+		m.Queue(id)
+		for range 2 {
+			if err := m.Fetch(ctx, out.emit); err != nil {
+				t.Fatal(err)
+			}
+			f.clk.Advance(3 * time.Minute)
+		}
+		if err := store.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkStatus(t, openBolt(t, path, f.clk), id, state.Finished, state.Abandoned, 0)
+}

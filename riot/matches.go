@@ -212,6 +212,10 @@ func (m *Matches) attempt(ctx context.Context, id string, queuedAt time.Time, em
 		next = n
 	}
 	outcome, err := m.emitFrames(ctx, id, next, emit)
+	var waited time.Duration
+	if errors.Is(err, ErrNotFound) && m.GiveUpAfter > 0 {
+		waited = m.waited(ctx, id, queuedAt)
+	}
 	var bad *InputError
 	switch {
 	case errors.As(err, &bad):
@@ -219,8 +223,8 @@ func (m *Matches) attempt(ctx context.Context, id string, queuedAt time.Time, em
 		// returns the same one.
 		m.log().Warn("abandoning a match riot serves unreadable", "match_id", id, "error", err)
 		outcome, err = state.Abandoned, nil
-	case errors.Is(err, ErrNotFound) && m.GiveUpAfter > 0 && m.now().Sub(queuedAt) > m.GiveUpAfter:
-		m.log().Warn("giving up on a match riot has not processed", "match_id", id, "waited", m.now().Sub(queuedAt).Round(time.Second))
+	case waited > m.GiveUpAfter:
+		m.log().Warn("giving up on a match riot has not processed", "match_id", id, "waited", waited.Round(time.Second))
 		outcome, err = state.Abandoned, nil
 	case errors.Is(err, state.ErrLeaseLost):
 		m.log().Warn("lost the claim on a match while emitting it; its new holder resumes it", "match_id", id, "error", err)
@@ -246,6 +250,19 @@ func (m *Matches) attempt(ctx context.Context, id string, queuedAt time.Time, em
 		err = errors.Join(err, rerr)
 	}
 	return 0, err
+}
+
+// waited is how long the match has waited for Riot: since it was queued
+// here, or since the Ledger's first claim of it, by an earlier run or
+// another replica, if that is earlier.
+func (m *Matches) waited(ctx context.Context, id string, queuedAt time.Time) time.Duration {
+	since := queuedAt
+	if m.Ledger != nil {
+		if st, err := m.Ledger.Status(ctx, id); err == nil && !st.FirstClaimed.IsZero() && st.FirstClaimed.Before(since) {
+			since = st.FirstClaimed
+		}
+	}
+	return m.now().Sub(since)
 }
 
 // recordTimeout bounds a ledger write made after the poll's context ended.

@@ -172,6 +172,9 @@ func (b *Bolt) Claim(ctx context.Context, matchID, owner string, ttl time.Durati
 			}
 		}
 		rec.owner, rec.at = owner, now
+		if rec.first.IsZero() {
+			rec.first = now
+		}
 		next = int(rec.frames)
 		return active.Put(key, rec.encode())
 	})
@@ -336,7 +339,7 @@ func (b *Bolt) Status(ctx context.Context, matchID string) (MatchStatus, error) 
 		if err != nil {
 			return err
 		}
-		st = MatchStatus{Phase: phase, Outcome: rec.outcome, FramesDone: int(rec.frames), Owner: rec.owner, UpdatedAt: rec.at}
+		st = MatchStatus{Phase: phase, Outcome: rec.outcome, FramesDone: int(rec.frames), Owner: rec.owner, UpdatedAt: rec.at, FirstClaimed: rec.first}
 		return nil
 	})
 	if err != nil {
@@ -547,17 +550,19 @@ func unixMilli(b []byte) time.Time {
 }
 
 // matchRecord is a match's value in the active and done buckets:
-// version (1) | outcome | frames (8, big endian) | at (8, Unix ms) | owner.
+// version (2) | outcome | frames (8, big endian) | at (8, Unix ms) |
+// first claimed (8, Unix ms) | owner.
 type matchRecord struct {
 	outcome Outcome
 	frames  uint64
 	at      time.Time
+	first   time.Time // first claimed
 	owner   string
 }
 
 const (
-	matchRecordVersion = 1
-	matchRecordHeader  = 1 + 1 + 8 + 8
+	matchRecordVersion = 2
+	matchRecordHeader  = 1 + 1 + 8 + 8 + 8
 )
 
 func (r matchRecord) encode() []byte {
@@ -565,6 +570,7 @@ func (r matchRecord) encode() []byte {
 	v = append(v, matchRecordVersion, byte(r.outcome))
 	v = binary.BigEndian.AppendUint64(v, r.frames)
 	v = binary.BigEndian.AppendUint64(v, uint64(r.at.UnixMilli()))
+	v = binary.BigEndian.AppendUint64(v, uint64(r.first.UnixMilli()))
 	return append(v, r.owner...)
 }
 
@@ -576,7 +582,8 @@ func decodeMatch(v []byte) (matchRecord, error) {
 		outcome: Outcome(v[1]),
 		frames:  binary.BigEndian.Uint64(v[2:10]),
 		at:      unixMilli(v[10:18]),
-		owner:   string(v[18:]),
+		first:   unixMilli(v[18:26]),
+		owner:   string(v[26:]),
 	}, nil
 }
 

@@ -116,7 +116,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `
 
 // A match is a hash: owner, until (lease end, server Unix ms), ttl (ms),
-// frames, at (last write), and outcome once finished. The unfinished sorted
+// frames, at (last write), first (first claim), and outcome once finished. The unfinished sorted
 // set holds the ids of claimed, unfinished matches scored by their last
 // write.
 
@@ -128,6 +128,7 @@ if rec[1] or (rec[2] and tonumber(rec[2]) > now) then
 	return {0, 0}
 end
 local frames = tonumber(rec[3]) or 0
+redis.call('HSETNX', KEYS[1], 'first', now)
 redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'until', now + tonumber(ARGV[3]), 'ttl', ARGV[3], 'frames', frames, 'at', now)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 redis.call('ZADD', KEYS[2], now, ARGV[1])
@@ -285,6 +286,7 @@ func (r *Redis) Status(ctx context.Context, matchID string) (MatchStatus, error)
 	}
 	st.FramesDone = int(num("frames"))
 	st.UpdatedAt = time.UnixMilli(num("at"))
+	st.FirstClaimed = time.UnixMilli(num("first"))
 	if name, ok := h["outcome"]; ok {
 		st.Phase = Finished
 		if st.Outcome, ok = parseOutcome(name); !ok {

@@ -192,6 +192,9 @@ type MatchStatus struct {
 	// earlier process.
 	LeaseExpires time.Time
 	UpdatedAt    time.Time // the record's last write
+	// FirstClaimed is when the match was first claimed, by anyone: how long
+	// it has waited, across restarts and replicas.
+	FirstClaimed time.Time
 }
 
 func checkClaim(matchID, owner string, ttl time.Duration) error {

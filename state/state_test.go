@@ -113,6 +113,24 @@ func TestStoreContract(t *testing.T) {
 				t.Fatalf("status = %+v, want claimed by a with a lease, 0 frames", st)
 			}
 		}},
+		{"the first claim's time survives hand-overs, restarts and the finish", false, func(t *testing.T, h *harness) {
+			wantClaim(t, h.store, "KR_1", "a", short, 0, true)
+			first := status(t, h.store, "KR_1").FirstClaimed
+			if first.IsZero() {
+				t.Fatal("no first claim time")
+			}
+			h.elapse(short)
+			wantClaim(t, h.store, "KR_1", "b", long, 0, true)
+			if err := h.store.Release(ctx(t), "KR_1", "b"); err != nil {
+				t.Fatal(err)
+			}
+			store := h.reopen(t)
+			wantClaim(t, store, "KR_1", "c", long, 0, true)
+			mustFinish(t, store, "KR_1", "c", Abandoned)
+			if st := status(t, store, "KR_1"); !st.FirstClaimed.Equal(first) || !st.UpdatedAt.After(first) {
+				t.Fatalf("first claimed %v, updated %v; want %v and later", st.FirstClaimed, st.UpdatedAt, first)
+			}
+		}},
 		{"a live lease refuses every other claim, its holder's own too", false, func(t *testing.T, h *harness) {
 			wantClaim(t, h.store, "KR_1", "a", long, 0, true)
 			mustProgress(t, h.store, "KR_1", "a", 4)
