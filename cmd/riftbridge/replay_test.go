@@ -113,18 +113,12 @@ func TestReplayIntoUDP(t *testing.T) {
 	if !strings.Contains(stderr, "replayed KR_7014499581: 30 frames, 16750 points, 12 events") {
 		t.Errorf("summary line missing: %q", stderr)
 	}
+	// The CLI has exited, so every datagram was sent: Sync reads them all,
+	// where waiting for the last metric could stop before the reader has
+	// drained the socket.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	lines, err := srv.WaitFor(ctx, func(lines []string) bool {
-		ds := make([]statsdtest.Datagram, 0, len(lines))
-		for _, l := range lines {
-			if d, err := statsdtest.ParseLine(l); err == nil {
-				ds = append(ds, d)
-			}
-		}
-		v, ok := lastValue(ds, "lol.match.gold_diff")
-		return ok && v == -7601 && hasEvent(ds, "moment:game_end")
-	})
+	lines, err := srv.Sync(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

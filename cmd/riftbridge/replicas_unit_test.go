@@ -15,6 +15,8 @@ import (
 // than the heartbeat ttl keeps its players for one heartbeat instead of
 // taking everyone's while the others have not heartbeated yet.
 func TestReplicasWaitAfterOutage(t *testing.T) {
+	// go-redis would print every failed dial while Redis is stopped.
+	state.RouteRedisLogs(slog.New(slog.DiscardHandler))
 	srv := redistest.Start(t)
 	ctx := context.Background()
 	const every = 100 * time.Millisecond
