@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/riftbridge/riftbridge/riot/ratelimit"
 	"github.com/riftbridge/riftbridge/riot/riottest"
 	"github.com/riftbridge/riftbridge/state"
@@ -149,13 +147,7 @@ func processCPU(tb testing.TB) time.Duration {
 // benchmark alone.
 func redisStats(tb testing.TB, url string) (scripts, cpuSeconds float64) {
 	tb.Helper()
-	o, err := redis.ParseURL(url)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c := redis.NewClient(o)
-	defer c.Close()
-	info, err := c.Info(context.Background(), "commandstats", "cpu").Result()
+	info, err := redistest.Client(tb, url).Info(context.Background(), "commandstats", "cpu").Result()
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -352,15 +352,7 @@ func TestRunReplicas(t *testing.T) {
 	}
 
 	st := srv.Stats()
-	if n := st.RateLimited[riottest.LimitApplication] + st.RateLimited[riottest.LimitMethod]; n != 0 {
-		t.Errorf("the replicas drew %d application/method 429s, want 0", n)
-	}
-	if ex := st.Exceeded(); len(ex) != 0 {
-		t.Errorf("rate-limit windows exceeded: %+v", ex)
-	}
-	if st.WrongRoute != 0 || st.AuthFailures != 0 || st.Unknown != 0 {
-		t.Errorf("wrong routes %d, auth failures %d, unknown %d; want none", st.WrongRoute, st.AuthFailures, st.Unknown)
-	}
+	checkWellBehaved(t, st)
 	// The limit was pressed for real: the spectator's platform filled its
 	// long window.
 	for _, w := range st.Windows {

@@ -148,15 +148,7 @@ func TestRunEndToEnd(t *testing.T) {
 	ds := parseAll(t, lines)
 
 	st := srv.Stats()
-	if n := st.RateLimited[riottest.LimitApplication] + st.RateLimited[riottest.LimitMethod]; n != 0 {
-		t.Errorf("drew %d application/method 429s, want 0", n)
-	}
-	if ex := st.Exceeded(); len(ex) != 0 {
-		t.Errorf("rate-limit windows exceeded: %+v", ex)
-	}
-	if st.WrongRoute != 0 || st.AuthFailures != 0 || st.Unknown != 0 {
-		t.Errorf("wrong routes %d, auth failures %d, unknown %d; want none", st.WrongRoute, st.AuthFailures, st.Unknown)
-	}
+	checkWellBehaved(t, st)
 	for _, id := range []string{shared, solo} {
 		if st.TimelineFetches[id] != 1 || st.MatchFetches[id] != 1 {
 			t.Errorf("%s fetched %d matches and %d timelines, want exactly 1 each", id, st.MatchFetches[id], st.TimelineFetches[id])
@@ -196,6 +188,21 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), srv.Key()) {
 		t.Error("the API key appears in the logs")
+	}
+}
+
+// checkWellBehaved checks that Riot saw no 429 of our making, no window
+// exceeded, and no request to a wrong route, with a bad key or unknown.
+func checkWellBehaved(t *testing.T, st riottest.Stats) {
+	t.Helper()
+	if n := st.RateLimited[riottest.LimitApplication] + st.RateLimited[riottest.LimitMethod]; n != 0 {
+		t.Errorf("drew %d application/method 429s, want 0", n)
+	}
+	if ex := st.Exceeded(); len(ex) != 0 {
+		t.Errorf("rate-limit windows exceeded: %+v", ex)
+	}
+	if st.WrongRoute != 0 || st.AuthFailures != 0 || st.Unknown != 0 {
+		t.Errorf("wrong routes %d, auth failures %d, unknown %d; want none", st.WrongRoute, st.AuthFailures, st.Unknown)
 	}
 }
 

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/riftbridge/riftbridge/riot/ratelimit"
 	"github.com/riftbridge/riftbridge/state/redistest"
 )
@@ -73,13 +71,7 @@ func admitted(tb testing.TB, r ratelimit.Reserver, route, method string, max int
 // comes back.
 func flushRedis(tb testing.TB, url string) {
 	tb.Helper()
-	o, err := redis.ParseURL(url)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c := redis.NewClient(o)
-	defer c.Close()
-	if err := c.FlushDB(context.Background()).Err(); err != nil {
+	if err := redistest.Client(tb, url).FlushDB(context.Background()).Err(); err != nil {
 		tb.Fatal(err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -296,7 +297,7 @@ func TestSharedThrottled(t *testing.T) {
 			for _, target := range targets {
 				route, method, _ := strings.Cut(target, " ")
 				_, through := admit(t, rs[1], route, method)
-				if want := !contains(tc.wantBlock, target); through != want {
+				if want := !slices.Contains(tc.wantBlock, target); through != want {
 					t.Errorf("other replica: %s let through = %t, want %t", target, through, want)
 				}
 			}
@@ -307,15 +308,6 @@ func TestSharedThrottled(t *testing.T) {
 			}
 		})
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestSharedProbe(t *testing.T) {

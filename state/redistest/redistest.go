@@ -37,6 +37,19 @@ func URL(t testing.TB) string {
 	return Start(t).URL
 }
 
+// Client returns a client of the Redis at redisURL, closed when t ends, for
+// tests that read or reset what the code under test wrote.
+func Client(t testing.TB, redisURL string) *redis.Client {
+	t.Helper()
+	opts, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	c := redis.NewClient(opts)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
 // Prefix returns a key prefix unique to t. On the shared Redis of
 // $RIFTBRIDGE_TEST_REDIS_URL every key under it is deleted when t ends; a
 // Server is discarded whole.
