@@ -15,6 +15,7 @@ import (
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/riot"
 	"github.com/riftbridge/riftbridge/riot/ratelimit"
+	"github.com/riftbridge/riftbridge/sink"
 )
 
 // Sink kinds.
@@ -150,8 +151,18 @@ type Log struct {
 type Statsd struct {
 	// Address of the Agent's DogStatsD listener: "host:port" or
 	// "udp://host:port" for UDP, "unix:///path/dsd.socket" for the Unix
-	// socket. Empty lets datadog-go read DD_DOGSTATSD_URL or DD_AGENT_HOST.
+	// socket. Empty reads DD_DOGSTATSD_URL or DD_AGENT_HOST, as datadog-go
+	// does. Empty or the default, the Agent's socket is preferred when it
+	// exists (/var/run/datadog/dsd.socket, or DD_DOGSTATSD_SOCKET).
 	Address string `mapstructure:"address"`
+	// Patience is how long a write waits for an Agent that is slow,
+	// restarting or not there yet; past it, what could not be written is
+	// sent again later (run) or the replay fails.
+	Patience time.Duration `mapstructure:"patience"`
+	// UDPDatagramsPerSecond paces UDP, which has no backpressure, so an
+	// Agent on the kernel's default receive buffer keeps up with a match's
+	// burst; 0 sends unpaced.
+	UDPDatagramsPerSecond int `mapstructure:"udp_datagrams_per_second"`
 }
 
 // Metrics shapes every point, whatever the sink.
@@ -194,7 +205,7 @@ func NewDefault() *Config {
 	return &Config{
 		Sink:    SinkDogStatsD,
 		Log:     Log{Level: "info", Format: "text"},
-		Statsd:  Statsd{Address: "127.0.0.1:8125"},
+		Statsd:  Statsd{Address: sink.DefaultAddress, Patience: sink.DefaultPatience, UDPDatagramsPerSecond: sink.DefaultUDPDatagramsPerSecond},
 		Metrics: Metrics{Namespace: "lol."},
 		Riot: Riot{
 			BaseURL:      riot.DefaultBaseURL,
@@ -233,8 +244,14 @@ func (c *Config) Validate() error {
 	if !slices.Contains([]string{"text", "json"}, c.Log.Format) {
 		bad("log.format", "must be text or json, not %q", c.Log.Format)
 	}
-	if err := checkStatsdAddress(c.Statsd.Address); err != nil {
+	if err := sink.CheckAddress(c.Statsd.Address); err != nil {
 		bad("statsd.address", "%v", err)
+	}
+	if c.Statsd.Patience < 100*time.Millisecond || c.Statsd.Patience > time.Hour {
+		bad("statsd.patience", "must be between 100ms and 1h, not %v", c.Statsd.Patience)
+	}
+	if c.Statsd.UDPDatagramsPerSecond < 0 || c.Statsd.UDPDatagramsPerSecond > 1_000_000 {
+		bad("statsd.udp_datagrams_per_second", "must be between 0 (unpaced) and 1000000, not %d", c.Statsd.UDPDatagramsPerSecond)
 	}
 	if err := checkNamespace(c.Metrics.Namespace); err != nil {
 		bad("metrics.namespace", "%v", err)
@@ -366,28 +383,6 @@ func tagKeys() []string {
 	keys = append(keys, mapper.TagMoment)
 	slices.Sort(keys)
 	return keys
-}
-
-func checkStatsdAddress(addr string) error {
-	switch {
-	case addr == "":
-		return nil
-	case strings.HasPrefix(addr, "unix://"):
-		if p := strings.TrimPrefix(addr, "unix://"); !filepath.IsAbs(p) {
-			return fmt.Errorf("unix socket path must be absolute (unix:///var/run/datadog/dsd.socket), not %q", addr)
-		}
-		return nil
-	case strings.HasPrefix(addr, "udp://"):
-		addr = strings.TrimPrefix(addr, "udp://")
-	case strings.Contains(addr, "://"):
-		scheme, _, _ := strings.Cut(addr, "://")
-		return fmt.Errorf("scheme %q is not supported; use host:port, udp://host:port or unix:///path", scheme)
-	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil || host == "" || port == "" {
-		return fmt.Errorf("%q is not host:port", addr)
-	}
-	return nil
 }
 
 func checkNamespace(ns string) error {

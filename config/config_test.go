@@ -37,6 +37,9 @@ func TestInvalidConfigs(t *testing.T) {
 		{"invalid-statsd-address.yaml", `"statsd.address": "localhost" is not host:port`},
 		{"invalid-statsd-scheme.yaml", `"statsd.address": scheme "tcp" is not supported; use host:port, udp://host:port or unix:///path`},
 		{"invalid-statsd-unix-path.yaml", `"statsd.address": unix socket path must be absolute (unix:///var/run/datadog/dsd.socket), not "unix://run/dsd.socket"`},
+		{"invalid-statsd-port.yaml", `"statsd.address": "127.0.0.1:99999": the port must be a number from 1 to 65535`},
+		{"invalid-statsd-patience.yaml", `"statsd.patience": must be between 100ms and 1h, not 50ms`},
+		{"invalid-statsd-udp-rate.yaml", `"statsd.udp_datagrams_per_second": must be between 0 (unpaced) and 1000000, not -5`},
 		{"invalid-metrics-namespace.yaml", `"metrics.namespace": "9lol." must start with a letter`},
 		{"invalid-metrics-tags.yaml", `"metrics.tags": "Env:Prod" is not a lowercase key:value tag`},
 		{"invalid-drop-tags-unknown.yaml", `"metrics.drop_tags": "summoner" is not a tag riftbridge sets`},
@@ -124,7 +127,7 @@ func TestLoadFullFile(t *testing.T) {
 	want := &Config{
 		Sink:    SinkStdout,
 		Log:     Log{Level: "debug", Format: "json"},
-		Statsd:  Statsd{Address: "unix:///var/run/datadog/dsd.socket"},
+		Statsd:  Statsd{Address: "unix:///var/run/datadog/dsd.socket", Patience: 10 * time.Second, UDPDatagramsPerSecond: 500},
 		Metrics: Metrics{Namespace: "lol", Tags: []string{"env:test"}, DropTags: []string{"match_id", "patch"}},
 		Replay: Replay{
 			Timeline: []string{"samples/KR_7014499581.timeline.json"},

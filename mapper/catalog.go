@@ -38,6 +38,7 @@ const (
 	TagStatus         = "status"
 	TagLimitType      = "limit_type"
 	TagSource         = "source"
+	TagTransport      = "transport"
 )
 
 // Metric names (without namespace).
@@ -102,6 +103,12 @@ const (
 	MetricBridgePoints           = "bridge.points_emitted"
 	MetricBridgeOutsideIntake    = "bridge.points_outside_intake"
 	MetricBridgeSinkErrors       = "bridge.sink.errors"
+	MetricBridgePayloadsWritten  = "bridge.sink.payloads.written"
+	MetricBridgePayloadsRetried  = "bridge.sink.payloads.retried"
+	MetricBridgePayloadsDropped  = "bridge.sink.payloads.dropped"
+	MetricBridgePointsWritten    = "bridge.sink.points.written"
+	MetricBridgePointsDropped    = "bridge.sink.points.dropped"
+	MetricBridgeUndelivered      = "bridge.frames_undelivered"
 	MetricBridgePlayers          = "bridge.players"
 	MetricBridgePlayersResolved  = "bridge.players.resolved"
 	MetricBridgePlayersInGame    = "bridge.players.in_game"
@@ -226,6 +233,12 @@ func Catalog() []Spec {
 		Spec{MetricBridgePoints, Count, "point", nil, "Points handed to the sink."},
 		Spec{MetricBridgeOutsideIntake, Count, "point", nil, "Points of finished matches not sent because Datadog's intake would drop them (older than 1 hour)."},
 		Spec{MetricBridgeSinkErrors, Count, "error", nil, "Points, events or payloads the sink dropped or failed to deliver."},
+		Spec{MetricBridgePayloadsWritten, Count, "payload", []string{TagTransport}, "DogStatsD payloads written to the Agent's socket (udp or uds)."},
+		Spec{MetricBridgePayloadsRetried, Count, "payload", []string{TagTransport}, "Payloads written only after waiting for an Agent that was slow, restarting or away."},
+		Spec{MetricBridgePayloadsDropped, Count, "payload", []string{TagTransport}, "Payloads not written: the Agent away longer than statsd.patience, or datadog-go's queue full."},
+		Spec{MetricBridgePointsWritten, Count, "point", []string{TagTransport}, "Metric lines in the payloads written."},
+		Spec{MetricBridgePointsDropped, Count, "point", []string{TagTransport}, "Metric lines in the payloads dropped; the frames they belong to are sent again."},
+		Spec{MetricBridgeUndelivered, Count, "unit", nil, "Frames of finished matches the sink could not deliver; their match is sent again from that frame."},
 		Spec{MetricBridgePlayers, Gauge, "unit", nil, "Tracked players; with replicas, those this replica polls."},
 		Spec{MetricBridgePlayersResolved, Gauge, "unit", nil, "Tracked players whose Riot ID is resolved to a PUUID."},
 		Spec{MetricBridgePlayersInGame, Gauge, "unit", nil, "Tracked players in a live game."},

@@ -179,6 +179,10 @@ func TestLedgerProgressPerFrame(t *testing.T) {
 		t.Errorf("retry: frames %v with %v sent; want 0 to 29 with 0 to %d", all, sent, j-1)
 	}
 	checkStatus(t, store, id, state.Finished, state.Emitted, 30)
+	// The retry sent what the first attempt had fetched.
+	if st := f.srv.Stats(); st.MatchFetches[id] != 1 || st.TimelineFetches[id] != 1 {
+		t.Errorf("fetched the match %d and its timeline %d times, want once each", st.MatchFetches[id], st.TimelineFetches[id])
+	}
 }
 
 // TestLedgerReplicasEmitOnce: two replicas on one Redis emit and fetch a shared match once.

@@ -77,7 +77,15 @@ type Matches struct {
 	// timeline Riot had not processed yet, so a retry asks for the timeline
 	// alone.
 	matches map[string]*Match
+	// held keeps, up to maxHeld, the recordings whose emission stopped
+	// part-way (the Agent away, the poll timed out), so a retry resumes
+	// them without asking Riot again.
+	held map[string]*Recording
 }
+
+// maxHeld bounds the recordings kept for a retry (a few MB each); beyond
+// it, a retry fetches its match again.
+const maxHeld = 4
 
 // Queue adds match ids to fetch; ids already queued, settled or in flight
 // are ignored. It reports whether anything new was queued.
@@ -187,6 +195,7 @@ func (m *Matches) fetchOne(ctx context.Context, id string, emit func(context.Con
 	if outcome != 0 {
 		m.settled[id] = true
 		delete(m.matches, id)
+		delete(m.held, id)
 	} else {
 		m.pending[id] = queuedAt // try again next time
 	}
@@ -280,8 +289,11 @@ func recordContext(ctx context.Context) (context.Context, context.CancelFunc) {
 // match is done with: emitted in full, or skipped as aborted.
 func (m *Matches) emitFrames(ctx context.Context, id string, next int, emit func(context.Context, Update) error) (state.Outcome, error) {
 	m.mu.Lock()
-	match := m.matches[id]
+	match, rec := m.matches[id], m.held[id]
 	m.mu.Unlock()
+	if rec != nil {
+		return m.emitRecording(ctx, rec, next, emit)
+	}
 	var err error
 	if match == nil {
 		match, err = m.Client.Match(ctx, id)
@@ -306,8 +318,25 @@ func (m *Matches) emitFrames(ctx context.Context, id string, next int, emit func
 	if err != nil {
 		return 0, err
 	}
-	rec := &Recording{Timeline: tl, Match: match, Files: []string{id}}
-	for i := range tl.Info.Frames {
+	return m.emitRecording(ctx, &Recording{Timeline: tl, Match: match, Files: []string{id}}, next, emit)
+}
+
+// emitRecording emits the frames of a fetched match from next on. When it
+// stops part-way, it keeps the recording, room permitting, for the retry.
+func (m *Matches) emitRecording(ctx context.Context, rec *Recording, next int, emit func(context.Context, Update) error) (state.Outcome, error) {
+	outcome, err := m.emitFrom(ctx, rec, next, emit)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	id := rec.Files[0]
+	if err != nil && (m.held[id] != nil || len(m.held) < maxHeld) {
+		m.held[id] = rec
+	}
+	return outcome, err
+}
+
+func (m *Matches) emitFrom(ctx context.Context, rec *Recording, next int, emit func(context.Context, Update) error) (state.Outcome, error) {
+	id := rec.Files[0]
+	for i := range rec.Timeline.Info.Frames {
 		sent := i < next
 		if !sent {
 			if err := ctx.Err(); err != nil {
@@ -342,7 +371,7 @@ func (m *Matches) Pending() int {
 func (m *Matches) init() {
 	if m.pending == nil {
 		m.pending, m.settled, m.active = map[string]time.Time{}, map[string]bool{}, map[string]bool{}
-		m.matches = map[string]*Match{}
+		m.matches, m.held = map[string]*Match{}, map[string]*Recording{}
 	}
 }
 

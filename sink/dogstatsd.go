@@ -1,31 +1,33 @@
 package sink
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"path/filepath"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/DataDog/datadog-go/v5/statsd"
+	"golang.org/x/time/rate"
 
 	"github.com/riftbridge/riftbridge/mapper"
 )
 
-// DogStatsD sends points and events to a Datadog Agent through datadog-go.
-// DD_ENV, DD_SERVICE and DD_VERSION become env, service and version tags, as
-// datadog-go does for every client. It is safe for concurrent use.
+// DogStatsD sends points and events to a Datadog Agent through datadog-go,
+// over the Agent's Unix socket or UDP. datadog-go formats and batches; the
+// sink's own transport writes each payload, waiting for an Agent that is
+// slow or restarting instead of dropping, pacing UDP, and counting every
+// payload written, retried and dropped, so that Flush can tell its caller
+// whether what it wrote has reached the Agent. DD_ENV, DD_SERVICE and
+// DD_VERSION become env, service and version tags, as datadog-go does for
+// every client. It is safe for concurrent use.
 type DogStatsD struct {
-	addr   string // for messages only
-	client statsd.ClientInterface
-	cfg    config
+	endpoint Endpoint
+	addr     string // for messages only
+	client   statsd.ClientInterface
+	writer   *agentWriter // nil with WithClient
+	cfg      config
+	counts   delivery
 
 	mu     sync.RWMutex // held exclusively by Close only
 	closed bool
@@ -35,6 +37,10 @@ type DogStatsD struct {
 	sinceFlush  atomic.Uint64
 	invalid     faults
 	undelivered faults
+
+	reportMu         sync.Mutex
+	reportedPayloads uint64 // payloads and points dropped as of the last report
+	reportedPoints   uint64
 }
 
 var _ Sink = (*DogStatsD)(nil)
@@ -44,84 +50,110 @@ var _ Sink = (*DogStatsD)(nil)
 // buffer sender queue.
 const flushEveryPoints = 1000
 
+// udpBurst is how many datagrams go out back to back before the pace
+// applies: a ninth of what the kernel's default receive buffer holds.
+const udpBurst = 10
+
 // Stats counts what a DogStatsD sink handled since it started.
 type Stats struct {
 	// Points, Events and ServiceChecks were handed to the client for delivery.
 	Points, Events, ServiceChecks uint64
-	// Errors counts items rejected as invalid or too long for a datagram,
-	// plus payloads the client failed to deliver or dropped (Agent down,
-	// socket missing, queue full); one payload holds many points.
+	// Invalid counts items rejected before sending: not a metric name, a
+	// value that is not finite, too long for a datagram.
+	Invalid uint64
+	// PayloadsWritten reached the Agent's socket; PayloadsRetried of them
+	// needed more than one try; PayloadsDropped did not (the Agent away
+	// past the patience, or datadog-go's queue full).
+	PayloadsWritten, PayloadsRetried, PayloadsDropped uint64
+	// PointsWritten and PointsDropped count the metric lines of those
+	// payloads.
+	PointsWritten, PointsDropped uint64
+	// Errors is Invalid plus PayloadsDropped.
 	Errors uint64
 }
 
-// NewDogStatsD returns a sink sending to the Agent at addr: "host:port" or
-// "udp://host:port" for UDP, "unix:///path/to.socket" for a Unix socket, or
-// "" to let datadog-go read DD_DOGSTATSD_URL or DD_AGENT_HOST.
+// NewDogStatsD returns a sink sending to the Agent at addr, resolved by
+// ResolveAddress: "host:port" or "udp://host:port" for UDP,
+// "unix:///path/to.socket" for a Unix socket, "" for the environment, or
+// DefaultAddress, which prefers the Agent's socket when it exists.
 func NewDogStatsD(addr string, opts ...Option) (*DogStatsD, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
 		return nil, fmt.Errorf("dogstatsd: %w", err)
 	}
-	s := &DogStatsD{addr: addr, cfg: cfg, client: cfg.client}
-	if s.addr == "" {
-		s.addr = cmp.Or(os.Getenv("DD_DOGSTATSD_URL"), os.Getenv("DD_AGENT_HOST"))
+	s := &DogStatsD{cfg: cfg, client: cfg.client, endpoint: Endpoint{Address: addr, Why: "a client of the caller's"}}
+	if s.client == nil {
+		if s.endpoint, err = ResolveAddress(addr); err != nil {
+			return nil, fmt.Errorf("dogstatsd: %w", err)
+		}
 	}
+	s.addr = s.endpoint.String()
 	log := cfg.logger.With("addr", s.addr)
 	s.invalid = faults{log: log, msg: "dogstatsd: dropping invalid data; further drops are only counted"}
-	s.undelivered = faults{log: log, msg: "dogstatsd: cannot deliver to the agent; further failures are only counted"}
+	s.undelivered = faults{log: log, msg: "dogstatsd: datadog-go dropped a payload; further drops are only counted"}
 	if s.client != nil {
 		return s, nil
 	}
 
-	dial, err := dialAddr(addr)
-	if err != nil {
-		return nil, fmt.Errorf("dogstatsd: %w", err)
+	var sock socket
+	var pace *rate.Limiter
+	// datadog-go sizes its payloads and queues by transport; behind a
+	// custom writer it assumes UDP.
+	sizes := []statsd.Option{statsd.WithMaxBytesPerPayload(statsd.DefaultMaxAgentPayloadSize),
+		statsd.WithBufferPoolSize(statsd.DefaultUDSBufferPoolSize), statsd.WithSenderQueueSize(statsd.DefaultUDSBufferPoolSize)}
+	switch s.endpoint.Transport {
+	case TransportUDS:
+		sock = &unixSocket{path: s.endpoint.Address}
+	default:
+		if sock, err = dialUDP(s.endpoint.Address); err != nil {
+			return nil, fmt.Errorf("dogstatsd %s: %w", s.addr, err)
+		}
+		sizes = nil
+		if cfg.udpRate > 0 {
+			pace = rate.NewLimiter(rate.Limit(cfg.udpRate), udpBurst)
+		} else {
+			log.Warn("dogstatsd: udp is not paced (statsd.udp_datagrams_per_second: 0): an agent that falls behind loses datagrams without a word")
+		}
 	}
+	s.writer = newAgentWriter(sock, s.addr, cfg.patience, pace, &s.counts, cfg.logger)
 	// The sink's settings come last so that they win over pass-through ones.
-	statsdOpts := append(slices.Clip(cfg.statsdOpts), statsd.WithTags(cfg.tags), statsd.WithErrorHandler(s.undelivered.add))
+	statsdOpts := append(append(sizes, statsd.WithWorkersCount(1)), cfg.statsdOpts...)
+	statsdOpts = append(statsdOpts, statsd.WithTags(cfg.tags), statsd.WithErrorHandler(s.handleError))
 	if cfg.namespace != "" {
 		statsdOpts = append(statsdOpts, statsd.WithNamespace(cfg.namespace))
 	}
-	s.client, err = statsd.New(dial, statsdOpts...)
+	s.client, err = statsd.NewWithWriter(s.writer, statsdOpts...)
 	if err != nil {
+		_ = sock.close()
 		return nil, fmt.Errorf("dogstatsd %s: %w", s.addr, err)
 	}
 	return s, nil
 }
 
-// dialAddr checks addr and turns it into what statsd.New expects.
-func dialAddr(addr string) (string, error) {
-	switch {
-	case addr == "":
-		if os.Getenv("DD_DOGSTATSD_URL") == "" && os.Getenv("DD_AGENT_HOST") == "" {
-			return "", errors.New("no agent address: set statsd.address or DD_AGENT_HOST")
-		}
-		return "", nil
-	case strings.HasPrefix(addr, "unix://"):
-		if !filepath.IsAbs(strings.TrimPrefix(addr, "unix://")) {
-			return "", fmt.Errorf("address %q: unix socket path must be absolute, as in unix:///var/run/datadog/dsd.socket", addr)
-		}
-		return addr, nil
+// Endpoint tells where the sink sends and why it chose it.
+func (s *DogStatsD) Endpoint() Endpoint { return s.endpoint }
+
+// handleError counts what datadog-go dropped itself; the sink's writer
+// has counted and logged its own failures already.
+func (s *DogStatsD) handleError(err error) {
+	var own *undeliveredError
+	if errors.As(err, &own) {
+		return
 	}
-	hostPort, isUDP := strings.CutPrefix(addr, "udp://")
-	if !isUDP && strings.Contains(addr, "://") {
-		return "", fmt.Errorf("address %q: unsupported scheme; use host:port, udp://host:port or unix:///path", addr)
+	points := 0
+	var full *statsd.ErrorSenderChannelFull
+	if errors.As(err, &full) {
+		points = full.LostElements
 	}
-	host, port, err := net.SplitHostPort(hostPort)
-	if err != nil {
-		return "", fmt.Errorf("address %q: %w", addr, err)
-	}
-	if n, err := strconv.ParseUint(port, 10, 16); host == "" || err != nil || n == 0 {
-		return "", fmt.Errorf("address %q: want host:port with a port from 1 to 65535", addr)
-	}
-	return hostPort, nil
+	s.counts.dropped(1, points, err)
+	s.undelivered.add(err)
 }
 
 // Write hands every point and event of b to the client, which batches them
-// into datagrams and sends them in the background. Items that cannot be sent
-// are dropped and counted in Stats().Errors rather than failing the batch, so
-// one bad point never costs the others; delivery failures surface the same
-// way. Write fails only when ctx is done or the sink is closed.
+// into payloads and sends them in the background. Invalid items are dropped
+// and counted in Stats().Invalid rather than failing the batch, so one bad
+// point never costs the others; delivery failures are reported by the next
+// Flush. Write fails only when ctx is done or the sink is closed.
 func (s *DogStatsD) Write(ctx context.Context, b mapper.Batch) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("dogstatsd %s: %w", s.addr, err)
@@ -143,8 +175,8 @@ func (s *DogStatsD) Write(ctx context.Context, b mapper.Batch) error {
 		// drop payloads ("Sender queue is full"). Flushing every so often
 		// waits for the socket instead: backpressure, not loss.
 		if s.cfg.timestamps && s.sinceFlush.Add(1)%flushEveryPoints == 0 {
-			if err := s.client.Flush(); err != nil {
-				return fmt.Errorf("dogstatsd %s: flush: %w", s.addr, err)
+			if err := s.drain(ctx); err != nil {
+				return err
 			}
 		}
 	}
@@ -198,12 +230,31 @@ func (s *DogStatsD) send(p mapper.Point, tags *tagCache) error {
 	return nil
 }
 
-// Flush blocks until everything written so far has been sent to the socket.
-func (s *DogStatsD) Flush() error {
+// Flush blocks until everything written so far has been written to the
+// Agent's socket or given up on, and reports, as an error wrapping
+// ErrUndelivered, whether any payload since the previous Flush was
+// dropped. When ctx ends, waits for the Agent give up at once.
+func (s *DogStatsD) Flush(ctx context.Context) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if s.closed {
 		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("dogstatsd %s: %w", s.addr, err)
+	}
+	if err := s.drain(ctx); err != nil {
+		return err
+	}
+	return s.report()
+}
+
+// drain writes out what the client holds, giving up on the Agent once ctx
+// ends.
+func (s *DogStatsD) drain(ctx context.Context) error {
+	if s.writer != nil {
+		s.writer.resume()
+		defer context.AfterFunc(ctx, s.writer.abandon)()
 	}
 	if err := s.client.Flush(); err != nil {
 		return fmt.Errorf("dogstatsd %s: flush: %w", s.addr, err)
@@ -211,8 +262,23 @@ func (s *DogStatsD) Flush() error {
 	return nil
 }
 
-// Close flushes, closes the client and makes later writes fail. Closing
-// again returns nil.
+// report returns an error wrapping ErrUndelivered if payloads were dropped
+// since the last report.
+func (s *DogStatsD) report() error {
+	s.reportMu.Lock()
+	defer s.reportMu.Unlock()
+	payloads, points := s.counts.payloadsDropped.Load(), s.counts.pointsDropped.Load()
+	if payloads == s.reportedPayloads {
+		return nil
+	}
+	n, p := payloads-s.reportedPayloads, points-s.reportedPoints
+	s.reportedPayloads, s.reportedPoints = payloads, points
+	return fmt.Errorf("dogstatsd %s: %w: %d payloads (%d points): %w", s.addr, ErrUndelivered, n, p, s.counts.cause())
+}
+
+// Close flushes, waiting for the Agent at most the patience, closes the
+// client and makes later writes fail; it reports undelivered payloads as
+// Flush does. Closing again returns nil.
 func (s *DogStatsD) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -220,18 +286,28 @@ func (s *DogStatsD) Close() error {
 		return nil
 	}
 	s.closed = true
-	if err := s.client.Close(); err != nil {
-		return fmt.Errorf("dogstatsd %s: close: %w", s.addr, err)
+	if s.writer != nil {
+		s.writer.resume()
 	}
-	return nil
+	if err := s.client.Close(); err != nil {
+		return errors.Join(fmt.Errorf("dogstatsd %s: close: %w", s.addr, err), s.report())
+	}
+	return s.report()
 }
 
 // Stats returns the counts so far; it is cheap and safe to call at any time.
 func (s *DogStatsD) Stats() Stats {
-	return Stats{
-		Points:        s.points.Load(),
-		Events:        s.events.Load(),
-		ServiceChecks: s.checks.Load(),
-		Errors:        s.invalid.n.Load() + s.undelivered.n.Load(),
+	st := Stats{
+		Points:          s.points.Load(),
+		Events:          s.events.Load(),
+		ServiceChecks:   s.checks.Load(),
+		Invalid:         s.invalid.n.Load(),
+		PayloadsWritten: s.counts.payloadsWritten.Load(),
+		PayloadsRetried: s.counts.payloadsRetried.Load(),
+		PayloadsDropped: s.counts.payloadsDropped.Load(),
+		PointsWritten:   s.counts.pointsWritten.Load(),
+		PointsDropped:   s.counts.pointsDropped.Load(),
 	}
+	st.Errors = st.Invalid + st.PayloadsDropped
+	return st
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/DataDog/datadog-go/v5/statsd"
 
@@ -23,7 +24,7 @@ import (
 
 var listeners = []struct {
 	name   string
-	listen func(testing.TB) *statsdtest.Server
+	listen func(testing.TB, ...statsdtest.Option) *statsdtest.Server
 }{
 	{"udp", statsdtest.ListenUDP},
 	{"unix", statsdtest.ListenUnix},
@@ -210,15 +211,17 @@ func TestNewDogStatsDRejects(t *testing.T) {
 		want string
 	}{
 		{"", nil, "set statsd.address or DD_AGENT_HOST"},
-		{"localhost", nil, `"localhost": address localhost: missing port`},
-		{"udp://localhost", nil, `"udp://localhost"`},
-		{":8125", nil, `":8125": want host:port`},
-		{"127.0.0.1:0", nil, "port from 1 to 65535"},
-		{"127.0.0.1:65536", nil, "port from 1 to 65535"},
-		{"127.0.0.1:statsd", nil, "port from 1 to 65535"},
-		{"unix://var/run/dsd.socket", nil, `"unix://var/run/dsd.socket": unix socket path must be absolute`},
+		{"localhost", nil, `"localhost" is not host:port`},
+		{"udp://localhost", nil, `"udp://localhost" is not host:port`},
+		{":8125", nil, `":8125" is not host:port`},
+		{"127.0.0.1:0", nil, "port must be a number from 1 to 65535"},
+		{"127.0.0.1:65536", nil, "port must be a number from 1 to 65535"},
+		{"127.0.0.1:statsd", nil, "port must be a number from 1 to 65535"},
+		{"unix://var/run/dsd.socket", nil, `unix socket path must be absolute (unix:///var/run/datadog/dsd.socket), not "unix://var/run/dsd.socket"`},
 		{"unix://", nil, "must be absolute"},
-		{"tcp://127.0.0.1:8125", nil, `"tcp://127.0.0.1:8125": unsupported scheme`},
+		{"tcp://127.0.0.1:8125", nil, `scheme "tcp" is not supported`},
+		{"127.0.0.1:8125", []sink.Option{sink.WithPatience(0)}, "patience 0s: must be positive"},
+		{"127.0.0.1:8125", []sink.Option{sink.WithUDPRate(-1)}, "udp rate -1: must be 0 (unpaced) or positive"},
 		{"127.0.0.1:8125", []sink.Option{sink.WithNamespace("1lol")}, `namespace "1lol."`},
 		{"127.0.0.1:8125", []sink.Option{sink.WithNamespace("lol-x")}, `namespace "lol-x."`},
 		{"127.0.0.1:8125", []sink.Option{sink.WithTags([]string{"env:prod", "team|x"})}, `global tag "team|x"`},
@@ -257,6 +260,8 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// TestDogStatsDDeadAgent: with nothing listening, every payload is dropped
+// once the patience has passed, Flush says so, and the log says so once.
 func TestDogStatsDDeadAgent(t *testing.T) {
 	tests := []struct {
 		name, addr, cause string
@@ -268,29 +273,30 @@ func TestDogStatsDDeadAgent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			statsdtest.ClearEnv(t)
 			var logs syncBuffer
-			s, err := sink.NewDogStatsD(tt.addr, testOptions(sink.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))...)
+			s, err := sink.NewDogStatsD(tt.addr, testOptions(sink.WithPatience(200*time.Millisecond), sink.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))...)
 			if err != nil {
 				t.Fatal(err)
 			}
-			// UDP learns of the refusal from the ICMP reply to an earlier
-			// datagram, so keep flushing until a failure is reported.
-			for i := 0; i < 100 && s.Stats().Errors < 3; i++ {
+			for range 3 {
 				if err := s.Write(t.Context(), fixture()); err != nil {
 					t.Fatalf("Write to a dead agent: %v", err)
 				}
-				if err := s.Flush(); err != nil {
-					t.Fatalf("Flush to a dead agent: %v", err)
+				err := s.Flush(t.Context())
+				if !errors.Is(err, sink.ErrUndelivered) || !strings.Contains(err.Error(), tt.addr) || !strings.Contains(err.Error(), tt.cause) {
+					t.Fatalf("Flush to a dead agent: %v, want ErrUndelivered naming %s and %q", err, tt.addr, tt.cause)
 				}
 			}
 			if err := s.Close(); err != nil {
-				t.Errorf("Close: %v", err)
+				t.Errorf("Close with nothing left to send: %v", err)
 			}
-			if st := s.Stats(); st.Errors < 3 || st.Points == 0 {
-				t.Errorf("Stats() = %+v, want points handed over and at least 3 errors", st)
+			st := s.Stats()
+			// datadog-go spreads points and events over payloads.
+			if st.PayloadsDropped < 3 || st.PointsDropped != 3*uint64(len(fixture().Points)) || st.PayloadsWritten != 0 || st.Errors != st.PayloadsDropped {
+				t.Errorf("Stats() = %+v, want every payload and its points dropped, %d points", st, 3*len(fixture().Points))
 			}
 			log := logs.String()
 			if n := strings.Count(log, "\n"); n != 1 || !strings.Contains(log, "level=WARN") ||
-				!strings.Contains(log, "cannot deliver") || !strings.Contains(log, tt.addr) || !strings.Contains(log, tt.cause) {
+				!strings.Contains(log, "not taking payloads") || !strings.Contains(log, tt.addr) || !strings.Contains(log, tt.cause) {
 				t.Errorf("want one warning naming %s and %q, logged %d lines:\n%s", tt.addr, tt.cause, n, log)
 			}
 		})
@@ -331,7 +337,7 @@ func TestDogStatsDClose(t *testing.T) {
 			if err := s.Close(); err != nil {
 				t.Errorf("second Close: %v, want nil", err)
 			}
-			if err := s.Flush(); err != nil {
+			if err := s.Flush(t.Context()); err != nil {
 				t.Errorf("Flush after Close: %v, want nil", err)
 			}
 			if err := s.Write(t.Context(), fixture()); !errors.Is(err, sink.ErrClosed) {
@@ -401,7 +407,7 @@ func TestDogStatsDConcurrent(t *testing.T) {
 					t.Errorf("Write: %v", err)
 				}
 				if i%10 == 0 {
-					if err := s.Flush(); err != nil {
+					if err := s.Flush(t.Context()); err != nil {
 						t.Errorf("Flush: %v", err)
 					}
 					_ = s.Stats()
@@ -484,7 +490,8 @@ func BenchmarkDogStatsDWrite(b *testing.B) {
 			}()
 			b.Cleanup(func() { conn.Close(); <-done })
 
-			s, err := sink.NewDogStatsD(conn.LocalAddr().String(), testOptions(sink.WithTimestamps(stamped))...)
+			// Unpaced: this measures the sink, not the pace.
+			s, err := sink.NewDogStatsD(conn.LocalAddr().String(), testOptions(sink.WithTimestamps(stamped), sink.WithUDPRate(0), sink.WithLogger(nil))...)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -496,7 +503,7 @@ func BenchmarkDogStatsDWrite(b *testing.B) {
 				if err := s.Write(ctx, batch); err != nil {
 					b.Fatal(err)
 				}
-				if err := s.Flush(); err != nil {
+				if err := s.Flush(ctx); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -538,13 +545,14 @@ func TestDogStatsDBackpressure(t *testing.T) {
 	}
 	for _, l := range []struct {
 		name   string
-		listen func(testing.TB) *statsdtest.Server
+		listen func(testing.TB, ...statsdtest.Option) *statsdtest.Server
 	}{{"udp", statsdtest.ListenUDP}, {"unix", statsdtest.ListenUnix}} {
 		t.Run(l.name, func(t *testing.T) {
 			// Only the client's own drops are asserted: a kernel may still drop
 			// UDP datagrams a slow reader leaves in its buffer.
 			srv := l.listen(t)
-			s, err := sink.NewDogStatsD(srv.Addr(), testOptions(sink.WithTimestamps(true))...)
+			// Paced far above the default, to keep the test short.
+			s, err := sink.NewDogStatsD(srv.Addr(), testOptions(sink.WithTimestamps(true), sink.WithUDPRate(1_000_000))...)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,6 +9,10 @@ import (
 // ErrClosed is returned by Write on a closed sink.
 var ErrClosed = errors.New("sink closed")
 
+// ErrUndelivered is wrapped by Flush and Close when something written
+// since the previous Flush did not reach its destination.
+var ErrUndelivered = errors.New("not delivered")
+
 // faults counts failures of one kind and logs only the first, so a dead
 // Agent or a stream of bad points never floods the log.
 type faults struct {

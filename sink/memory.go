@@ -40,7 +40,7 @@ func (m *Memory) Write(ctx context.Context, b mapper.Batch) error {
 }
 
 // Flush does nothing: nothing is buffered.
-func (m *Memory) Flush() error { return nil }
+func (m *Memory) Flush(context.Context) error { return nil }
 
 // Close makes later writes fail; closing again returns nil.
 func (m *Memory) Close() error {

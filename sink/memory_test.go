@@ -86,7 +86,7 @@ func TestMemoryClose(t *testing.T) {
 	if err := m.Write(ctx, fixture()); !errors.Is(err, context.Canceled) {
 		t.Errorf("Write with a canceled context: %v, want context.Canceled", err)
 	}
-	if err := m.Flush(); err != nil {
+	if err := m.Flush(t.Context()); err != nil {
 		t.Errorf("Flush: %v", err)
 	}
 	for range 2 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/DataDog/datadog-go/v5/statsd"
 )
@@ -18,6 +19,8 @@ type config struct {
 	namespace  string
 	tags       []string
 	timestamps bool
+	patience   time.Duration
+	udpRate    int
 	client     statsd.ClientInterface
 	statsdOpts []statsd.Option
 	logger     *slog.Logger
@@ -48,10 +51,26 @@ func WithTimestamps(on bool) Option {
 	return func(c *config) { c.timestamps = on }
 }
 
+// WithPatience sets how long the DogStatsD sink waits for an Agent that is
+// slow, restarting or not there yet, counted from the first failed write of
+// an outage; past it, payloads are dropped, reported by Flush, until the
+// Agent takes one again. Default: DefaultPatience.
+func WithPatience(d time.Duration) Option {
+	return func(c *config) { c.patience = d }
+}
+
+// WithUDPRate paces UDP to at most n datagrams per second, so that an Agent
+// reading with a default receive buffer keeps up with a burst of timestamped
+// points; 0 sends unpaced. Unix sockets need no pace: the kernel makes the
+// writer wait for the Agent. Default: DefaultUDPDatagramsPerSecond.
+func WithUDPRate(n int) Option {
+	return func(c *config) { c.udpRate = n }
+}
+
 // WithClient makes the DogStatsD sink send through client instead of dialling
 // its address. The client is used as configured: its own namespace, global
 // tags and error handler apply, WithNamespace, WithTags and WithStatsdOptions
-// are ignored, and Stats().Errors only counts what the sink itself rejects.
+// are ignored, and neither Flush nor Stats sees what the client drops.
 // The sink owns the client and closes it on Close. Default: a client built
 // from the address.
 func WithClient(client statsd.ClientInterface) Option {
@@ -80,12 +99,18 @@ func WithLogger(l *slog.Logger) Option {
 // tag that would corrupt datagrams: those come from configuration, so they
 // deserve an error rather than silent rewriting.
 func newConfig(opts []Option) (config, error) {
-	c := config{namespace: DefaultNamespace, logger: slog.Default()}
+	c := config{namespace: DefaultNamespace, patience: DefaultPatience, udpRate: DefaultUDPDatagramsPerSecond, logger: slog.Default()}
 	for _, o := range opts {
 		o(&c)
 	}
 	if c.namespace != "" && (!isLetter(c.namespace[0]) || sanitizeName(c.namespace) != c.namespace) {
 		return config{}, fmt.Errorf("namespace %q: must start with a letter and hold only ASCII letters, digits, _ and .", c.namespace)
+	}
+	if c.patience <= 0 {
+		return config{}, fmt.Errorf("patience %v: must be positive", c.patience)
+	}
+	if c.udpRate < 0 {
+		return config{}, fmt.Errorf("udp rate %d: must be 0 (unpaced) or positive", c.udpRate)
 	}
 	for _, t := range c.tags {
 		if t == "" || sanitizeTag(t) != t {

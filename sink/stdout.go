@@ -176,12 +176,15 @@ func (s *Stdout) appendTags(buf []byte, tags []string) []byte {
 	return buf
 }
 
-// Flush writes buffered lines to w.
-func (s *Stdout) Flush() error {
+// Flush writes buffered lines to w; a failure of w is ErrUndelivered.
+func (s *Stdout) Flush(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stdout: %w", err)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.w.Flush(); err != nil {
-		return fmt.Errorf("stdout: %w", err)
+		return fmt.Errorf("stdout: %w: %w", ErrUndelivered, err)
 	}
 	return nil
 }

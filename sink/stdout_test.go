@@ -95,7 +95,7 @@ func TestStdoutMatchesDogStatsD(t *testing.T) {
 			if err := s.Write(t.Context(), b); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.Flush(); err != nil {
+			if err := s.Flush(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 			printed := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
@@ -130,7 +130,7 @@ func TestStdoutBuffersAndKeepsWriterOpen(t *testing.T) {
 	if w.Len() != 0 {
 		t.Errorf("wrote %q before Flush, want it buffered", w.String())
 	}
-	if err := s.Flush(); err != nil {
+	if err := s.Flush(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	perBatch := fixtureLines()
@@ -176,7 +176,7 @@ func TestStdoutWriterError(t *testing.T) {
 	if err := s.Write(t.Context(), fixture()); err != nil {
 		t.Fatalf("Write into the buffer: %v", err)
 	}
-	if err := s.Flush(); !errors.Is(err, errDiskFull) {
+	if err := s.Flush(t.Context()); !errors.Is(err, errDiskFull) {
 		t.Errorf("Flush: %v, want errDiskFull", err)
 	}
 	big := mapper.Batch{Points: slices.Repeat(fixture().Points, 500)}
@@ -210,7 +210,7 @@ func TestStdoutConcurrent(t *testing.T) {
 					t.Error(err)
 				}
 				if i%10 == 0 {
-					if err := s.Flush(); err != nil {
+					if err := s.Flush(t.Context()); err != nil {
 						t.Error(err)
 					}
 				}

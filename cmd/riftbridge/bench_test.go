@@ -57,6 +57,9 @@ func BenchmarkReplayUDP(b *testing.B) {
 			addr, received := discardUDP(b)
 			cfg := config.NewDefault()
 			cfg.Statsd.Address = addr
+			// Unpaced: this measures the pipeline; the sink's benchmarks
+			// measure delivery at the default pace.
+			cfg.Statsd.UDPDatagramsPerSecond = 0
 			cfg.Replay.Timeline = []string{sampleTimeline}
 			cfg.Replay.Match = sampleMatch
 			cfg.Replay.Backfill = backfill

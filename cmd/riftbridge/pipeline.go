@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -14,13 +15,19 @@ import (
 // observations go out at once; a finished match's frames carry their true
 // timestamps, and the points Datadog's intake would drop (older than an
 // hour, or more than ten minutes ahead after clock skew) are counted
-// instead of sent. Each match frame is flushed before emit returns, and
-// frames an earlier run sent are mapped but not written.
+// instead of sent. Each match frame is delivered before emit returns nil:
+// written and flushed, with the sink reporting nothing lost since, so the
+// source may record it as sent. Frames an earlier run sent are mapped but
+// not written.
 type pipeline struct {
 	sink sink.Sink
 	opts mapper.Options
 	tel  *telemetry
 	now  func() time.Time
+
+	// deliver serialises the write and flush of match frames, so that a
+	// flush's report covers its own frame.
+	deliver sync.Mutex
 
 	mu      sync.Mutex
 	matches map[string]*emission // matches being emitted, by id
@@ -40,7 +47,7 @@ func (p *pipeline) emit(ctx context.Context, u riot.Update) error {
 			delete(p.inGame, u.Live.Player.PUUID)
 		}
 		p.mu.Unlock()
-		return p.write(ctx, mapper.Live(*u.Live, p.opts, p.now()), 0, 0)
+		return p.write(ctx, mapper.Live(*u.Live, p.opts, p.now()))
 	}
 
 	rec := u.Recording
@@ -80,16 +87,30 @@ func (p *pipeline) emit(ctx context.Context, u riot.Update) error {
 	}
 	outside := len(b.Points) - len(kept)
 	b.Points = kept
+	p.deliver.Lock()
+	defer p.deliver.Unlock()
+	// First what other writers (live gauges, self-telemetry) left in the
+	// sink, its report set aside: the frame's own Flush then reports on
+	// the frame, and on what others write meanwhile, which costs a resend.
+	if err := p.sink.Flush(ctx); err != nil && !errors.Is(err, sink.ErrUndelivered) {
+		return err
+	}
+	if err := p.sink.Write(ctx, b); err != nil {
+		return err
+	}
+	// The source records the frame as sent once this returns nil, so the
+	// Agent must have it: a crash then cannot lose it, and a frame the
+	// sink could not deliver is sent again later.
+	if err := p.sink.Flush(ctx); err != nil {
+		p.tel.undelivered()
+		return err
+	}
 	matches := 0
 	if last {
 		matches = 1
 	}
-	if err := p.write(ctx, b, outside, matches); err != nil {
-		return err
-	}
-	// The source records the frame as sent once this returns, so it must
-	// have left the process: a crash then cannot lose it.
-	return p.sink.Flush()
+	p.tel.emitted(len(b.Points), outside, matches)
+	return nil
 }
 
 // emission is the mapper of a match being emitted.
@@ -114,11 +135,11 @@ func (p *pipeline) dropAbandoned() {
 	}
 }
 
-func (p *pipeline) write(ctx context.Context, b mapper.Batch, outside, matches int) error {
+func (p *pipeline) write(ctx context.Context, b mapper.Batch) error {
 	if err := p.sink.Write(ctx, b); err != nil {
 		return err
 	}
-	p.tel.emitted(len(b.Points), outside, matches)
+	p.tel.emitted(len(b.Points), 0, 0)
 	return nil
 }
 

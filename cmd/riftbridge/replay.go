@@ -16,6 +16,7 @@ import (
 	"github.com/riftbridge/riftbridge/config"
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/riot"
+	"github.com/riftbridge/riftbridge/sink"
 )
 
 // Datadog's metric intake accepts points at most this far in the past or the
@@ -108,16 +109,27 @@ func replay(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, l
 		if bar != nil {
 			_ = bar.Add(1)
 		}
-		return out.Write(ctx, b)
+		if err := out.Write(ctx, b); err != nil {
+			return err
+		}
+		// Frame by frame, so a replay into an Agent that is gone stops at
+		// the first frame it lost instead of sending the rest into the void.
+		return out.Flush(ctx)
 	})
 	if bar != nil {
 		_ = bar.Finish()
 	}
-	if err != nil {
-		return fmt.Errorf("replay %s: %w", describeMatch(info, rec), err)
+	// The source's errors name the replay and the frame already.
+	if err == nil {
+		if err = out.Close(); err != nil {
+			err = fmt.Errorf("replay %s: %w", describeMatch(info, rec), err)
+		}
 	}
-	if err := out.Close(); err != nil {
-		return fmt.Errorf("replay %s: %w", describeMatch(info, rec), err)
+	if errors.Is(err, sink.ErrUndelivered) {
+		return fmt.Errorf("%w; is the Datadog Agent listening there?", err)
+	}
+	if err != nil {
+		return err
 	}
 	if sum.outsideIntake > 0 {
 		log.Warn("backfilled points fall outside Datadog's intake window (1 h past, 10 min future); the intake drops them unless historical metrics ingestion is enabled for these metrics",
@@ -129,8 +141,8 @@ func replay(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, l
 		}
 	}
 	fmt.Fprintf(stderr, "replayed %s: %d frames, %d points, %d events in %.2fs to %s\n",
-		describeMatch(info, rec), sum.frames, sum.points, sum.events, time.Since(start).Seconds(), sinkName(cfg))
-	return sinkHealth(out, sinkName(cfg))
+		describeMatch(info, rec), sum.frames, sum.points, sum.events, time.Since(start).Seconds(), sinkName(out))
+	return nil
 }
 
 func describeMatch(info mapper.MatchInfo, rec *riot.Recording) string {

@@ -275,12 +275,17 @@ func TestReplayIntoDeadAgent(t *testing.T) {
 	}
 	addr := conn.LocalAddr().String()
 	conn.Close()
+	t.Setenv("RIFTBRIDGE_STATSD_PATIENCE", "500ms")
 	code, _, stderr := runCLI(t, "replay", "--timeline", sampleTimeline, "--match", sampleMatch, "--backfill", "--statsd-addr", addr)
 	if code != exitFailure {
 		t.Fatalf("exit %d, want %d; stderr %q", code, exitFailure, stderr)
 	}
-	if !strings.Contains(stderr, "is the Datadog Agent listening there?") || !strings.Contains(stderr, addr) {
-		t.Errorf("stderr %q does not explain the dead agent", stderr)
+	// The warning when the wait begins, and the line that ends the replay.
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	last := lines[len(lines)-1]
+	if len(lines) != 2 || !strings.Contains(last, "is the Datadog Agent listening there?") || !strings.Contains(last, addr) ||
+		!strings.Contains(last, "frame 0") || !strings.Contains(last, "connection refused") {
+		t.Errorf("stderr does not explain the dead agent in two lines:\n%s", stderr)
 	}
 }
 

@@ -68,6 +68,7 @@ type bridge struct {
 	tel       *telemetry
 	out       sink.Sink
 	sinkStats func() sink.Stats
+	transport string // the DogStatsD sink's, for its telemetry
 	log       *slog.Logger
 	ready     atomic.Bool
 	// replicas is set with state.backend redis: this process polls its
@@ -110,6 +111,7 @@ func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *
 	b.cfg.Store(cfg)
 	if d, ok := out.(*sink.DogStatsD); ok {
 		b.sinkStats = d.Stats
+		b.transport = d.Endpoint().Transport
 	}
 	client := riot.NewClient(doer)
 	b.pipeline = newPipeline(out, mapper.Options{DropTags: cfg.Metrics.DropTags}, tel)
@@ -179,8 +181,9 @@ func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *
 		bg.Go(func() { b.watchConfig(bgCtx, configFile, cmd) })
 	}
 
-	log.Info("riftbridge running", "players", len(cfg.Players), "sink", sinkName(cfg), "state", be.describe,
-		"spectator_interval", cfg.Pollers.Spectator.Interval, "matches_interval", cfg.Pollers.Matches.Interval)
+	attrs := append([]any{"players", len(cfg.Players), "sink", sinkName(out)}, transportAttrs(out)...)
+	attrs = append(attrs, "state", be.describe, "spectator_interval", cfg.Pollers.Spectator.Interval, "matches_interval", cfg.Pollers.Matches.Interval)
+	log.Info("riftbridge running", attrs...)
 	b.ready.Store(true)
 	runErr := b.pollers.Run(ctx, b.pipeline.emit)
 	stopBackground()
@@ -195,7 +198,12 @@ func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *
 	}()
 	select {
 	case err := <-done:
-		if err != nil && runErr == nil {
+		switch {
+		case errors.Is(err, sink.ErrUndelivered):
+			// Self-telemetry and live gauges only: every match frame was
+			// flushed, and recorded, on its own.
+			log.Warn("the final self-telemetry did not reach the agent", "error", err)
+		case err != nil && runErr == nil:
 			runErr = fmt.Errorf("final flush: %w", err)
 		}
 	case <-time.After(shutdownBudget):
@@ -263,7 +271,7 @@ func playerSpecs(players []config.Player) []riot.PlayerSpec {
 func (b *bridge) telemetryBatch() mapper.Batch {
 	resolved, total := b.pollers.Resolved()
 	if b.sinkStats != nil {
-		b.tel.recordSinkErrors(b.sinkStats().Errors)
+		b.tel.recordSink(b.sinkStats(), b.transport)
 	}
 	gauges := map[string]float64{
 		mapper.MetricBridgePlayers:         float64(total),

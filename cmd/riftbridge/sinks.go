@@ -16,6 +16,8 @@ func newSink(cfg *config.Config, stdout io.Writer, timestamps bool, log *slog.Lo
 		sink.WithNamespace(cfg.Metrics.Prefix()),
 		sink.WithTags(cfg.Metrics.Tags),
 		sink.WithTimestamps(timestamps),
+		sink.WithPatience(cfg.Statsd.Patience),
+		sink.WithUDPRate(cfg.Statsd.UDPDatagramsPerSecond),
 		sink.WithLogger(log),
 	}
 	switch cfg.Sink {
@@ -30,26 +32,24 @@ func newSink(cfg *config.Config, stdout io.Writer, timestamps bool, log *slog.Lo
 	}
 }
 
-func sinkName(cfg *config.Config) string {
-	if cfg.Sink == config.SinkDogStatsD {
-		addr := cfg.Statsd.Address
-		if addr == "" {
-			addr = "DD_DOGSTATSD_URL/DD_AGENT_HOST"
-		}
-		return "dogstatsd " + addr
+// sinkName names the sink and, for DogStatsD, where it sends.
+func sinkName(s sink.Sink) string {
+	switch s := s.(type) {
+	case *sink.DogStatsD:
+		return "dogstatsd " + s.Endpoint().String()
+	case *sink.Stdout:
+		return config.SinkStdout
 	}
-	return cfg.Sink
+	return fmt.Sprintf("%T", s)
 }
 
-// sinkHealth turns asynchronous delivery failures into the command's error,
-// so a replay into a dead Agent does not end with a success exit code.
-func sinkHealth(s sink.Sink, name string) error {
+// transportAttrs say which transport a DogStatsD sink chose and why, for the
+// start-up line.
+func transportAttrs(s sink.Sink) []any {
 	d, ok := s.(*sink.DogStatsD)
 	if !ok {
 		return nil
 	}
-	if st := d.Stats(); st.Errors > 0 {
-		return fmt.Errorf("%s: %d payloads failed or were dropped out of %d points and %d events sent; is the Datadog Agent listening there?", name, st.Errors, st.Points, st.Events)
-	}
-	return nil
+	ep := d.Endpoint()
+	return []any{"transport", ep.Transport, "transport_chosen", ep.Why}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/riot"
 	"github.com/riftbridge/riftbridge/riot/ratelimit"
+	"github.com/riftbridge/riftbridge/sink"
 	"github.com/riftbridge/riftbridge/state"
 )
 
@@ -26,8 +27,8 @@ type telemetry struct {
 	// Transport failures in a row; a few mean Riot is unreachable.
 	unreachable int
 	check       mapper.ServiceCheck
-	// sinkErrors is the sink's cumulative error count at the last flush.
-	sinkErrors uint64
+	// sink is the sink's cumulative counts at the last flush.
+	sink sink.Stats
 }
 
 var (
@@ -162,14 +163,36 @@ func (t *telemetry) emitted(points, outsideIntake, matches int) {
 	}
 }
 
-// recordSinkErrors turns the sink's cumulative error count into a count.
-func (t *telemetry) recordSinkErrors(total uint64) {
+// recordSink turns the sink's cumulative counts into counts since the last
+// flush.
+func (t *telemetry) recordSink(st sink.Stats, transport string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if total > t.sinkErrors {
-		t.count(mapper.MetricBridgeSinkErrors, float64(total-t.sinkErrors))
-		t.sinkErrors = total
+	tag := mapper.TagTransport + ":" + transport
+	for _, c := range []struct {
+		name      string
+		now, then uint64
+		tags      []string
+	}{
+		{mapper.MetricBridgeSinkErrors, st.Errors, t.sink.Errors, nil},
+		{mapper.MetricBridgePayloadsWritten, st.PayloadsWritten, t.sink.PayloadsWritten, []string{tag}},
+		{mapper.MetricBridgePayloadsRetried, st.PayloadsRetried, t.sink.PayloadsRetried, []string{tag}},
+		{mapper.MetricBridgePayloadsDropped, st.PayloadsDropped, t.sink.PayloadsDropped, []string{tag}},
+		{mapper.MetricBridgePointsWritten, st.PointsWritten, t.sink.PointsWritten, []string{tag}},
+		{mapper.MetricBridgePointsDropped, st.PointsDropped, t.sink.PointsDropped, []string{tag}},
+	} {
+		if c.now > c.then {
+			t.count(c.name, float64(c.now-c.then), c.tags...)
+		}
 	}
+	t.sink = st
+}
+
+// undelivered counts a match frame the sink could not deliver.
+func (t *telemetry) undelivered() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.count(mapper.MetricBridgeUndelivered, 1)
 }
 
 // canConnect returns the current service check status.

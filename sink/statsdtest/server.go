@@ -12,12 +12,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Server collects the lines of every datagram sent to it.
 type Server struct {
 	conn net.PacketConn
 	addr string
+	cfg  serverConfig
 	done chan struct{} // closed when the reading goroutine ends
 
 	mu      sync.Mutex
@@ -30,44 +32,97 @@ type Server struct {
 // syncMarker starts the lines Sync sends itself; they never show in results.
 const syncMarker = "statsdtest.sync:"
 
+// Option shapes how a Server reads, to play an Agent that is not keeping up.
+type Option func(*serverConfig)
+
+type serverConfig struct {
+	defaultBuffer bool
+	perSecond     int
+	pauseAfter    int
+	pause         time.Duration
+}
+
+// DefaultBuffer keeps the kernel's default receive buffer (net.core.
+// rmem_default, about 208 KB), as an Agent on its default settings has,
+// instead of the 4 MB a server asks for otherwise.
+func DefaultBuffer() Option { return func(c *serverConfig) { c.defaultBuffer = true } }
+
+// ReadRate reads at most n datagrams per second, as a busy Agent does.
+func ReadRate(n int) Option { return func(c *serverConfig) { c.perSecond = n } }
+
+// PauseAfter stops reading for d once n datagrams have been read, as an
+// Agent that hangs (a restart, a long GC) does.
+func PauseAfter(n int, d time.Duration) Option {
+	return func(c *serverConfig) { c.pauseAfter, c.pause = n, d }
+}
+
 // ListenUDP starts a server on a free UDP port of 127.0.0.1, stopped by t's
 // cleanup.
-func ListenUDP(t testing.TB) *Server {
+func ListenUDP(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	return ListenUDPAt(t, "127.0.0.1:0", opts...)
+}
+
+// ListenUDPAt starts a server on addr, such as the address of a port
+// nothing listened on until now, stopped by t's cleanup.
+func ListenUDPAt(t testing.TB, addr string, opts ...Option) *Server {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		t.Fatalf("statsdtest: listen udp %s: %v", addr, err)
+	}
+	return serve(t, conn, conn.LocalAddr().String(), opts)
+}
+
+// ListenUnix starts a server on a unixgram socket in t.TempDir(), the
+// transport of the Agent's dogstatsd_socket, stopped by t's cleanup.
+func ListenUnix(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	return ListenUnixAt(t, filepath.Join(t.TempDir(), "dsd.socket"), opts...)
+}
+
+// ListenUnixAt starts a server on a unixgram socket at path, such as a
+// socket that was missing until now, stopped by t's cleanup.
+func ListenUnixAt(t testing.TB, path string, opts ...Option) *Server {
+	t.Helper()
+	conn, err := net.ListenPacket("unixgram", path)
+	if err != nil {
+		t.Fatalf("statsdtest: listen unixgram %s: %v", path, err)
+	}
+	return serve(t, conn, "unix://"+path, opts)
+}
+
+// FreeUDPAddr returns a loopback UDP address nothing listens on, for a
+// server started later with ListenUDPAt.
+func FreeUDPAddr(t testing.TB) string {
 	t.Helper()
 	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("statsdtest: listen udp: %v", err)
 	}
-	return serve(t, conn, conn.LocalAddr().String())
+	defer conn.Close()
+	return conn.LocalAddr().String()
 }
 
-// ListenUnix starts a server on a unixgram socket in t.TempDir(), the
-// transport of the Agent's dogstatsd_socket, stopped by t's cleanup.
-func ListenUnix(t testing.TB) *Server {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "dsd.socket")
-	conn, err := net.ListenPacket("unixgram", path)
-	if err != nil {
-		t.Fatalf("statsdtest: listen unixgram %s: %v", path, err)
+func serve(t testing.TB, conn net.PacketConn, addr string, opts []Option) *Server {
+	var cfg serverConfig
+	for _, o := range opts {
+		o(&cfg)
 	}
-	return serve(t, conn, "unix://"+path)
-}
-
-func serve(t testing.TB, conn net.PacketConn, addr string) *Server {
 	// A replay sends its datagrams in one burst; on a loaded test machine the
 	// reader can lag, and the kernel silently drops what overflows the
-	// socket buffer. Ask for a large one (the kernel caps it at rmem_max).
-	if b, ok := conn.(interface{ SetReadBuffer(int) error }); ok {
-		_ = b.SetReadBuffer(8 << 20)
-	}
-	// A client flushing a burst must not outrun the reader into drops.
-	if err := conn.(interface{ SetReadBuffer(int) error }).SetReadBuffer(4 << 20); err != nil {
-		_ = conn.Close()
-		t.Fatalf("statsdtest: %s: set read buffer: %v", addr, err)
+	// socket buffer. Unless told otherwise, ask for a large one (the kernel
+	// caps it at rmem_max).
+	if !cfg.defaultBuffer {
+		if err := conn.(interface{ SetReadBuffer(int) error }).SetReadBuffer(4 << 20); err != nil {
+			_ = conn.Close()
+			t.Fatalf("statsdtest: %s: set read buffer: %v", addr, err)
+		}
 	}
 	s := &Server{
 		conn:    conn,
 		addr:    addr,
+		cfg:     cfg,
 		done:    make(chan struct{}),
 		arrived: make(chan struct{}),
 	}
@@ -83,7 +138,9 @@ func (s *Server) read() {
 	defer close(s.done)
 	// Large enough for any datagram, UDP or Unix.
 	buf := make([]byte, 1<<16)
-	for {
+	start := time.Now()
+	for read := 0; ; read++ {
+		s.slowDown(start, read)
 		n, _, err := s.conn.ReadFrom(buf)
 		s.mu.Lock()
 		if err != nil {
@@ -100,6 +157,16 @@ func (s *Server) read() {
 		if err != nil {
 			return
 		}
+	}
+}
+
+// slowDown waits as the options ask before reading datagram number read.
+func (s *Server) slowDown(start time.Time, read int) {
+	if s.cfg.pause > 0 && read == s.cfg.pauseAfter {
+		time.Sleep(s.cfg.pause)
+	}
+	if s.cfg.perSecond > 0 {
+		time.Sleep(time.Until(start.Add(time.Duration(read) * time.Second / time.Duration(s.cfg.perSecond))))
 	}
 }
 

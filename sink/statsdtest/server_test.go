@@ -33,7 +33,7 @@ func atLeast(n int) func([]string) bool {
 
 var listeners = []struct {
 	name    string
-	listen  func(testing.TB) *Server
+	listen  func(testing.TB, ...Option) *Server
 	network string
 }{
 	{"udp", ListenUDP, "udp"},
