@@ -99,7 +99,8 @@ func BoltClock(c clockwork.Clock) BoltOption {
 
 // OpenBolt opens the state file at path, creating it and its directory if
 // needed, and prunes expired records. It fails with ErrLocked when another
-// process keeps the file past the lock timeout.
+// process keeps the file past the lock timeout, and with ErrCorrupt when the
+// file is truncated, damaged or not a state file.
 func OpenBolt(path string, opts ...BoltOption) (*Bolt, error) {
 	b := &Bolt{
 		path:        path,
@@ -117,7 +118,14 @@ func OpenBolt(path string, opts ...BoltOption) (*Bolt, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("open state file %s: %w", path, err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: b.lockTimeout})
+	if err := checkBoltFile(path); err != nil {
+		return nil, fmt.Errorf("open state file %s: %w", path, err)
+	}
+	var db *bolt.DB
+	err := guard(func() (err error) {
+		db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: b.lockTimeout})
+		return err
+	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("state file %s is %w", path, ErrLocked)
 	}
@@ -126,14 +134,18 @@ func OpenBolt(path string, opts ...BoltOption) (*Bolt, error) {
 	}
 	b.db = db
 	now := b.clock.Now()
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketActive, bucketDone, bucketPUUIDs, bucketLive} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
+	// The prune reads every record: a damaged page panics here, under guard,
+	// rather than in a later call.
+	err = guard(func() error {
+		return db.Update(func(tx *bolt.Tx) error {
+			for _, name := range [][]byte{bucketActive, bucketDone, bucketPUUIDs, bucketLive} {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return err
+				}
 			}
-		}
-		_, err := b.prune(tx, now)
-		return err
+			_, err := b.prune(tx, now)
+			return err
+		})
 	})
 	if err != nil {
 		_ = db.Close()

@@ -19,6 +19,9 @@ func TestMain(m *testing.M) {
 	if path := os.Getenv(crashChildEnv); path != "" {
 		os.Exit(crashChild(path))
 	}
+	if spec := os.Getenv(openChildEnv); spec != "" {
+		os.Exit(openChild(spec))
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -511,3 +511,43 @@ func shortenPollTimeout(t *testing.T, path, timeout string) {
 		t.Fatal(err)
 	}
 }
+
+// TestRunCorruptState: a state file cut short, as a first start on a full
+// disk leaves it, stops `run` with one line that names state.path and says
+// what to do, never a SIGBUS and its stack.
+func TestRunCorruptState(t *testing.T) {
+	statsdtest.ClearEnv(t)
+	t.Setenv("RIOT_API_KEY", "")
+	srv := riottest.NewServer()
+	t.Cleanup(srv.Close)
+	player := runPlayer{"Corrupt", "CRP", "kr"}
+	srv.AddPlayer(player.name, player.tag, player.platform)
+	statePath := filepath.Join(t.TempDir(), "state.db")
+	store, err := state.OpenBolt(statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetPUUID(context.Background(), "kr", "Corrupt#CRP", "puuid", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(statePath, 12<<10); err != nil {
+		t.Fatal(err)
+	}
+	cfg := writeRunConfig(t, srv, statsdtest.ListenUDP(t).Addr(), []runPlayer{player}, fmt.Sprintf("state:\n  path: %q\n", statePath))
+	p := startBridge(t, "run", cfg)
+	if !p.exitWithin(20 * time.Second) {
+		t.Fatalf("still running on a truncated state file; stderr:\n%s", p.stderr.String())
+	}
+	stderr := strings.TrimSpace(p.stderr.String())
+	if c := p.code(); c != exitBadInput || strings.Count(stderr, "\n") != 0 {
+		t.Fatalf("exit %d, stderr:\n%s\nwant exit %d and one line", c, stderr, exitBadInput)
+	}
+	for _, want := range []string{`"state.path"`, statePath, "truncated", "move it aside"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("%q does not say %s", stderr, want)
+		}
+	}
+}
