@@ -257,8 +257,12 @@ func (c *Config) Validate() error {
 		bad("metrics.namespace", "%v", err)
 	}
 	for _, tag := range c.Metrics.Tags {
-		if k, v, ok := strings.Cut(tag, ":"); !ok || k == "" || v == "" || mapper.TagValue(v) != v || strings.ContainsAny(k, "|,# ") {
+		k, v, ok := strings.Cut(tag, ":")
+		switch {
+		case !ok || k == "" || v == "" || mapper.TagValue(v) != v || strings.ContainsAny(k, "|,# "):
 			bad("metrics.tags", "%q is not a lowercase key:value tag", tag)
+		case mapper.ReservedTagKey(k) != "":
+			bad("metrics.tags", "%q: %s", tag, mapper.ReservedTagKey(k))
 		}
 	}
 	known := tagKeys()
@@ -288,7 +292,7 @@ func (c *Config) Validate() error {
 	if _, err := ratelimit.ParseLimits(c.Riot.AppRateLimit); err != nil || c.Riot.AppRateLimit == "" {
 		bad("riot.app_rate_limit", "must be count:seconds pairs such as 20:1,100:120, not %q", c.Riot.AppRateLimit)
 	}
-	seen := map[Player]bool{}
+	seen := map[Player]int{} // by Riot ID and platform as Riot compares them: the index
 	for i, p := range c.Players {
 		key := fmt.Sprintf("players[%d]", i)
 		name, tag, ok := strings.Cut(p.RiotID, "#")
@@ -298,10 +302,13 @@ func (c *Config) Validate() error {
 		if _, err := riot.NormalizePlatform(p.Platform); err != nil {
 			bad(key+".platform", "%v", err)
 		}
-		if seen[p] {
-			bad(key, "%s on %s is listed twice", p.RiotID, p.Platform)
+		// Riot IDs ignore case: "hide on BUSH#kr1" is Hide on bush#KR1.
+		platform, _ := riot.NormalizePlatform(p.Platform)
+		same := Player{RiotID: strings.ToLower(p.RiotID), Platform: platform}
+		if j, ok := seen[same]; ok {
+			bad(key, "%s on %s is listed twice (as players[%d] %s: Riot IDs ignore case)", p.RiotID, p.Platform, j, c.Players[j].RiotID)
 		}
-		seen[p] = true
+		seen[same] = i
 	}
 	for key, d := range map[string]time.Duration{
 		"pollers.spectator.interval":     c.Pollers.Spectator.Interval,
@@ -323,8 +330,14 @@ func (c *Config) Validate() error {
 			bad("state.path", "required with state.backend %q", StateBolt)
 		}
 	case StateRedis:
-		if u, err := url.Parse(c.Redis.URL.Reveal()); err != nil || !slices.Contains([]string{"redis", "rediss", "unix"}, u.Scheme) {
+		// The URL may hold a password: say what is wrong with it, never show it.
+		switch u, err := url.Parse(c.Redis.URL.Reveal()); {
+		case c.Redis.URL == "":
 			bad("redis.url", "required with state.backend %q: redis://host:6379/0, rediss://… or unix:///path", StateRedis)
+		case err != nil:
+			bad("redis.url", "is not a URL; want redis://host:6379/0, rediss://… or unix:///path")
+		case !slices.Contains([]string{"redis", "rediss", "unix"}, u.Scheme):
+			bad("redis.url", "scheme %q is not redis, rediss or unix: redis://host:6379/0, rediss://… or unix:///path", u.Scheme)
 		}
 		// A shared permit counts as in flight for 15 s: a longer request
 		// would outlive it, and the replicas would undercount the budget.
@@ -357,8 +370,8 @@ func (c *Config) ValidateRun() error {
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if c.Riot.APIKey == "" && c.Riot.APIKeyFile == "" {
-		errs = append(errs, errors.New(`"riot.api_key": required: set it, RIOT_API_KEY or riot.api_key_file`))
+	if _, err := c.Riot.Key(); err != nil {
+		errs = append(errs, err)
 	}
 	if len(c.Players) == 0 {
 		errs = append(errs, errors.New(`"players": at least one player is required`))

@@ -42,6 +42,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"invalid-statsd-udp-rate.yaml", `"statsd.udp_datagrams_per_second": must be between 0 (unpaced) and 1000000, not -5`},
 		{"invalid-metrics-namespace.yaml", `"metrics.namespace": "9lol." must start with a letter`},
 		{"invalid-metrics-tags.yaml", `"metrics.tags": "Env:Prod" is not a lowercase key:value tag`},
+		{"invalid-metrics-tags-host.yaml", `"metrics.tags": "host:gaming-pc": the Agent takes a host tag as the hostname of the point: set the hostname in the Agent instead`},
 		{"invalid-drop-tags-unknown.yaml", `"metrics.drop_tags": "summoner" is not a tag riftbridge sets`},
 		{"invalid-drop-tags-series.yaml", `"metrics.drop_tags": "team" tells series of one match apart and cannot be dropped`},
 		{"invalid-replay-speed.yaml", `"replay.speed": must be 0 (as fast as possible) or a positive multiple of real time, not -2`},
@@ -66,6 +67,8 @@ func TestInvalidConfigs(t *testing.T) {
 		{"invalid-state-path.yaml", `"state.path": required with state.backend "bolt"`},
 		{"invalid-state-lookback.yaml", `"state.lookback": must be between 0 and 696h, not -1h0m0s`},
 		{"invalid-redis-url.yaml", `"redis.url": required with state.backend "redis"`},
+		{"invalid-player-duplicate-case.yaml", `"players[1]": hide on BUSH#kr1 on KR is listed twice (as players[0] Hide on bush#KR1: Riot IDs ignore case)`},
+		{"invalid-redis-url-scheme.yaml", `"redis.url": scheme "http" is not redis, rediss or unix`},
 		{"invalid-riot-timeout-redis.yaml", `"riot.timeout": must be under 15s with state.backend "redis", not 20s`},
 		{"invalid-yaml.yaml", `config testdata/invalid-yaml.yaml: While parsing config: yaml: line 2: mapping values are not allowed in this context`},
 	}
@@ -82,6 +85,9 @@ func TestInvalidConfigs(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("error spans several lines: %q", err)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error shows a password: %q", err)
 			}
 		})
 	}
@@ -243,6 +249,57 @@ func TestAPIKeySources(t *testing.T) {
 	}
 	if _, err := (Riot{APIKeyFile: filepath.Join(t.TempDir(), "missing")}).Key(); err == nil || !strings.Contains(err.Error(), `"riot.api_key_file"`) {
 		t.Errorf("missing key file: %v", err)
+	}
+}
+
+// TestAPIKeyRefusedAtStart: a key an HTTP header cannot carry, such as two
+// keys pasted together, is refused by ValidateRun, naming where it came
+// from and never showing it.
+func TestAPIKeyRefusedAtStart(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(file, []byte("RGAPI-first-secret\nRGAPI-second-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		riot Riot
+		want string
+	}{
+		{Riot{APIKey: "RGAPI-first-secret\nRGAPI-second-secret"}, `"riot.api_key": the key holds a line break`},
+		{Riot{APIKey: "RGAPI-first secret"}, `"riot.api_key": the key holds a line break, a space`},
+		{Riot{APIKeyFile: file}, `"riot.api_key_file": the key holds a line break`},
+	} {
+		cfg := NewDefault()
+		cfg.Riot.APIKey, cfg.Riot.APIKeyFile = tt.riot.APIKey, tt.riot.APIKeyFile
+		cfg.Players = []Player{{RiotID: "Hide on bush#KR1", Platform: "kr"}}
+		err := cfg.ValidateRun()
+		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "secret") {
+			t.Errorf("ValidateRun() = %v, want %s and no key", err, tt.want)
+		}
+	}
+	// Surrounding whitespace, a trailing newline above all, is trimmed.
+	if key, err := (Riot{APIKey: " RGAPI-ok\n"}).Key(); err != nil || key.Reveal() != "RGAPI-ok" {
+		t.Errorf("Key() = %q, %v; want RGAPI-ok", key.Reveal(), err)
+	}
+}
+
+// TestLoadBlamesWhereTheValueCameFrom: a bad value from the environment or
+// a flag is blamed on it, not on the config file.
+func TestLoadBlamesWhereTheValueCameFrom(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "riftbridge.yaml")
+	if err := os.WriteFile(path, []byte("riot:\n  timeout: 5s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("RIFTBRIDGE_RIOT_TIMEOUT", "abc")
+	_, err := Load(path, nil, nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "environment RIFTBRIDGE_RIOT_TIMEOUT: ") || strings.Contains(err.Error(), path) {
+		t.Errorf("Load() = %v, want it blamed on RIFTBRIDGE_RIOT_TIMEOUT", err)
+	}
+	t.Setenv("RIFTBRIDGE_RIOT_TIMEOUT", "")
+	if err := os.WriteFile(path, []byte("riot:\n  timeout: abc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path, nil, nil); err == nil || !strings.HasPrefix(err.Error(), "config "+path+": ") {
+		t.Errorf("Load() = %v, want it blamed on the file", err)
 	}
 }
 

@@ -53,13 +53,34 @@ func Load(path string, flags *pflag.FlagSet, flagKeys map[string]string) (*Confi
 
 	cfg := NewDefault()
 	if err := v.UnmarshalExact(cfg); err != nil {
-		where := "configuration"
-		if path != "" {
-			where = "config " + path
-		}
-		return nil, fmt.Errorf("%s: %s", where, oneLine(err))
+		return nil, fmt.Errorf("%s: %s", blame(err, path, defaults, flags, flagKeys), oneLine(err))
 	}
 	return cfg, nil
+}
+
+// blame names where the value a decoding error quotes came from: a flag,
+// the environment variable that overrides the file, or the file.
+func blame(err error, path string, known map[string]any, flags *pflag.FlagSet, flagKeys map[string]string) string {
+	msg := err.Error()
+	for _, key := range slices.Sorted(maps.Keys(known)) {
+		if !strings.Contains(msg, "'"+key+"'") {
+			continue
+		}
+		for name, k := range flagKeys {
+			if f := flags.Lookup(name); k == key && f != nil && f.Changed {
+				return "flag --" + name
+			}
+		}
+		// viper, like the shell, takes an empty variable as unset.
+		env := EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+		if os.Getenv(env) != "" {
+			return "environment " + env
+		}
+	}
+	if path != "" {
+		return "config " + path
+	}
+	return "configuration"
 }
 
 // readFile reads the config file and rejects keys riftbridge does not know,

@@ -104,10 +104,10 @@ func bridgeHealth(b *builder) datadogV1.Widget {
 			line{b.count(b.metric(mapper.MetricBridgePoints), nil), "points"},
 			line{b.count(b.metric(mapper.MetricBridgeSinkErrors), nil), "sink errors"},
 		),
-		timeseries("Polls by source: p95 duration (s), errors, skipped", datadogV1.WIDGETDISPLAYTYPE_LINE, nil,
-			line{b.series("p95", b.metric(mapper.MetricBridgePollDuration), nil, mapper.TagSource), "duration p95"},
-			line{b.count(b.metric(mapper.MetricBridgePollErrors), nil, mapper.TagSource), "errors"},
-			line{b.count(b.metric(mapper.MetricBridgePollSkipped), nil, mapper.TagSource), "skipped"},
+		timeseries("Polls by poller: p95 duration (s), errors, skipped", datadogV1.WIDGETDISPLAYTYPE_LINE, nil,
+			line{b.series("p95", b.metric(mapper.MetricBridgePollDuration), nil, mapper.TagPoller), "duration p95"},
+			line{b.count(b.metric(mapper.MetricBridgePollErrors), nil, mapper.TagPoller), "errors"},
+			line{b.count(b.metric(mapper.MetricBridgePollSkipped), nil, mapper.TagPoller), "skipped"},
 		),
 	)
 }

@@ -37,7 +37,7 @@ const (
 	TagEndpoint       = "endpoint"
 	TagStatus         = "status"
 	TagLimitType      = "limit_type"
-	TagSource         = "source"
+	TagPoller         = "poller"
 	TagTransport      = "transport"
 )
 
@@ -114,6 +114,8 @@ const (
 	MetricBridgePlayersInGame    = "bridge.players.in_game"
 	MetricBridgeStateUnavailable = "bridge.state.unavailable"
 	MetricBridgeReplicas         = "bridge.replicas"
+	MetricBridgeGoroutines       = "bridge.goroutines"
+	MetricBridgeHeap             = "bridge.heap"
 
 	// CheckCanConnect is the bridge's service check: OK while Riot answers,
 	// CRITICAL when the key is rejected or Riot is unreachable.
@@ -226,9 +228,9 @@ func Catalog() []Spec {
 		Spec{MetricBridgeWait, Distribution, "second", []string{TagEndpoint}, "Time a request waited for rate-limit budget."},
 		Spec{MetricBridgeRateLimited, Count, "response", []string{TagEndpoint, TagLimitType}, "429 answers by X-Rate-Limit-Type (application, method, service, untyped)."},
 		Spec{MetricBridgeRetries, Count, "request", []string{TagEndpoint}, "Retries after a 429, a 5xx or a network error."},
-		Spec{MetricBridgePollDuration, Distribution, "second", []string{TagSource}, "Duration of one poll."},
-		Spec{MetricBridgePollErrors, Count, "unit", []string{TagSource}, "Polls that failed."},
-		Spec{MetricBridgePollSkipped, Count, "unit", []string{TagSource}, "Ticks skipped because the previous poll still ran."},
+		Spec{MetricBridgePollDuration, Distribution, "second", []string{TagPoller}, "Duration of one poll."},
+		Spec{MetricBridgePollErrors, Count, "unit", []string{TagPoller}, "Polls that failed."},
+		Spec{MetricBridgePollSkipped, Count, "unit", []string{TagPoller}, "Ticks skipped because the previous poll still ran."},
 		Spec{MetricBridgeMatches, Count, "unit", nil, "Finished matches emitted."},
 		Spec{MetricBridgePoints, Count, "point", nil, "Points handed to the sink."},
 		Spec{MetricBridgeOutsideIntake, Count, "point", nil, "Points of finished matches not sent because Datadog's intake would drop them (older than 1 hour)."},
@@ -242,8 +244,10 @@ func Catalog() []Spec {
 		Spec{MetricBridgePlayers, Gauge, "unit", nil, "Tracked players; with replicas, those this replica polls."},
 		Spec{MetricBridgePlayersResolved, Gauge, "unit", nil, "Tracked players whose Riot ID is resolved to a PUUID."},
 		Spec{MetricBridgePlayersInGame, Gauge, "unit", nil, "Tracked players in a live game."},
-		Spec{MetricBridgeStateUnavailable, Count, "unit", []string{TagSource}, "Polls and heartbeats that failed because Redis (state or shared rate limit) could not be reached."},
+		Spec{MetricBridgeStateUnavailable, Count, "unit", []string{TagPoller}, "Polls and heartbeats that failed because Redis (state or shared rate limit) could not be reached."},
 		Spec{MetricBridgeReplicas, Gauge, "unit", nil, "Live replicas sharing this replica's Redis (state.backend redis only)."},
+		Spec{MetricBridgeGoroutines, Gauge, "unit", nil, "Goroutines of the riftbridge process."},
+		Spec{MetricBridgeHeap, Gauge, "byte", nil, "Heap memory in use by live and not yet collected objects (Go runtime/metrics /memory/classes/heap/objects:bytes)."},
 	)
 	return specs
 }

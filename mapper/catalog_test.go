@@ -56,3 +56,23 @@ func TestREADMECatalog(t *testing.T) {
 		t.Error("README's metric table is out of date: run go test ./mapper -update")
 	}
 }
+
+// TestCatalogTagKeysNotReserved: no tag riftbridge sets is one Datadog reads
+// as something else.
+func TestCatalogTagKeysNotReserved(t *testing.T) {
+	keys := []string{mapper.TagMoment}
+	for _, s := range mapper.Catalog() {
+		keys = append(keys, s.Tags...)
+	}
+	// The unified service tags are the user's to set.
+	for _, k := range append(keys, "env", "service", "version") {
+		if why := mapper.ReservedTagKey(k); why != "" {
+			t.Errorf("tag key %q: %s", k, why)
+		}
+	}
+	for _, k := range []string{"host", "device", "source"} {
+		if mapper.ReservedTagKey(k) == "" {
+			t.Errorf("%q is not reported as reserved", k)
+		}
+	}
+}

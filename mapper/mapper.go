@@ -1,6 +1,7 @@
 package mapper
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -24,12 +25,21 @@ type Timebase struct {
 	Speed  float64
 }
 
-// At returns the wall-clock time of a game offset in milliseconds.
+// At returns the wall-clock time of a game offset in milliseconds. An offset
+// beyond what a time.Duration holds (±292 years, hostile data) saturates
+// rather than wrapping around to a time on the other side of Origin.
 func (tb Timebase) At(gameMillis int64) time.Time {
 	if tb.Speed <= 0 {
 		return tb.Origin
 	}
-	return tb.Origin.Add(time.Duration(float64(gameMillis) * float64(time.Millisecond) / tb.Speed))
+	d := float64(gameMillis) * float64(time.Millisecond) / tb.Speed
+	switch {
+	case d >= math.MaxInt64:
+		return tb.Origin.Add(math.MaxInt64)
+	case d <= math.MinInt64:
+		return tb.Origin.Add(math.MinInt64)
+	}
+	return tb.Origin.Add(time.Duration(d))
 }
 
 // Mapper maps the frames of one match, in order. It keeps the running totals

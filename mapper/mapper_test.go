@@ -344,3 +344,22 @@ func render(batches []mapper.Batch) string {
 	}
 	return b.String()
 }
+
+// TestTimebaseSaturates: an offset too large for a time.Duration lands at
+// the far end of time on its own side of the origin, never wraps around.
+func TestTimebaseSaturates(t *testing.T) {
+	origin := time.Date(2024, 4, 3, 16, 26, 59, 0, time.UTC)
+	tb := mapper.Timebase{Origin: origin, Speed: 1}
+	if got := tb.At(9e18); !got.After(origin.AddDate(290, 0, 0)) {
+		t.Errorf("At(9e18) = %v, want about 292 years after %v", got, origin)
+	}
+	if got := tb.At(-9e18); !got.Before(origin.AddDate(-290, 0, 0)) {
+		t.Errorf("At(-9e18) = %v, want about 292 years before %v", got, origin)
+	}
+	if got := (mapper.Timebase{Origin: origin, Speed: 0.001}).At(1e16); !got.After(origin) {
+		t.Errorf("a slow replay of a late frame lands at %v, before its origin", got)
+	}
+	if got, want := tb.At(60000), origin.Add(time.Minute); !got.Equal(want) {
+		t.Errorf("At(60000) = %v, want %v", got, want)
+	}
+}

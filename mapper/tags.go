@@ -59,3 +59,19 @@ func truncateUTF8(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// ReservedTagKey says why Datadog treats a tag key specially, or "" when it
+// does not: a host tag becomes the point's hostname, device its device, and
+// source is kept for integrations. env, service and version, the unified
+// service tags, are meant to be set by the user and are not reported.
+func ReservedTagKey(key string) string {
+	switch key {
+	case "host":
+		return "the Agent takes a host tag as the hostname of the point: set the hostname in the Agent instead"
+	case "device":
+		return "Datadog takes a device tag as the device of the point"
+	case "source":
+		return "Datadog reserves source for the integration that sent the data"
+	}
+	return ""
+}

@@ -116,19 +116,19 @@ func simulateHour(tb testing.TB, n int) hourResult {
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx, emit) }()
 
-	loops := 2*n + 1
 	handled := func() int64 {
 		polls.mu.Lock()
 		defer polls.mu.Unlock()
 		var sum int
-		for _, source := range []string{"spectator", "matches", "matches.fetch"} {
+		for _, source := range []string{"resolve", "spectator", "matches", "matches.fetch"} {
 			sum += polls.polled[source] + polls.skipped[source]
 		}
 		return int64(sum)
 	}
 	settle := func() {
 		tb.Helper()
-		if err := blockUntil(clk, loops); err != nil {
+		// The schedule of every player's loops, and the fetch loop.
+		if err := blockUntil(clk, 2); err != nil {
 			tb.Fatalf("at %v: loops not armed: %v", clk.Since(t0), err)
 		}
 		deadline := time.Now().Add(10 * time.Second)

@@ -98,7 +98,9 @@ func (c *Client) ActiveGame(ctx context.Context, platform, puuid string) (*Activ
 func (c *Client) Match(ctx context.Context, matchID string) (*Match, error) {
 	var m *Match
 	err := c.get(ctx, "", "/lol/match/v5/matches/"+url.PathEscape(matchID), func(b []byte) (err error) {
-		m, err = DecodeMatch(b, matchID)
+		if m, err = DecodeMatch(b, matchID); err == nil {
+			err = sameMatch(matchID, "match", m.Metadata.MatchID)
+		}
 		return err
 	})
 	if err != nil {
@@ -112,13 +114,24 @@ func (c *Client) Match(ctx context.Context, matchID string) (*Match, error) {
 func (c *Client) Timeline(ctx context.Context, matchID string) (*Timeline, error) {
 	var tl *Timeline
 	err := c.get(ctx, "", "/lol/match/v5/matches/"+url.PathEscape(matchID)+"/timeline", func(b []byte) (err error) {
-		tl, err = DecodeTimeline(b, matchID+" timeline")
+		if tl, err = DecodeTimeline(b, matchID+" timeline"); err == nil {
+			err = sameMatch(matchID, "timeline", tl.Metadata.MatchID)
+		}
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", EndpointTimeline, matchID, err)
 	}
 	return tl, nil
+}
+
+// sameMatch refuses a document whose matchId is not the one asked for: it
+// would be emitted under another game's id.
+func sameMatch(asked, doc, got string) error {
+	if got == asked {
+		return nil
+	}
+	return inputErr(asked+" "+doc, fmt.Errorf("%w: its matchId is %q", ErrWrongMatch, got))
 }
 
 // get sends a GET through the Doer and hands a 200 body to decode.

@@ -29,6 +29,9 @@ var (
 	ErrNotMatch = errors.New("not a match-v5 match")
 	// ErrMatchMismatch reports a match whose matchId differs from the timeline's.
 	ErrMatchMismatch = errors.New("match does not belong to the timeline")
+	// ErrWrongMatch reports a document Riot served for one match id that
+	// names another.
+	ErrWrongMatch = errors.New("riot served another match")
 )
 
 // unmarshal decodes with the JSON v2 decoder (github.com/go-json-experiment/json,
@@ -157,6 +160,10 @@ func DecodeTimeline(data []byte, file string) (*Timeline, error) {
 // object, its first key, then decodes it once into the matching type.
 func decodeTimelinePart(data []byte, file string) (timelinePart, error) {
 	part := timelinePart{file: file}
+	data, err := utf8JSON(data, file)
+	if err != nil {
+		return part, err
+	}
 	switch firstByte(data) {
 	case 0:
 		return part, inputErr(file, fmt.Errorf("%w: file is empty", ErrEmpty))
@@ -173,7 +180,7 @@ func decodeTimelinePart(data []byte, file string) (timelinePart, error) {
 			if err := unmarshal(data, &part.participantFrames); err != nil {
 				return part, jsonErr(file, err)
 			}
-			return part, nil
+			return part, checkParticipantIDs(file, 0, part.participantFrames, maxParticipants)
 		}
 		tl, err := decodeTimelineDoc(data, file)
 		part.timeline = tl
@@ -198,11 +205,69 @@ func decodeTimelineDoc(data []byte, file string) (*Timeline, error) {
 	case len(doc.Info.Frames) == 0:
 		return nil, inputErr(file, ErrNoFrames)
 	}
+	if err := checkFrames(file, doc.Info); err != nil {
+		return nil, err
+	}
 	return &Timeline{Metadata: doc.Metadata, Info: *doc.Info}, nil
+}
+
+// maxParticipants is the most players a game has: Arena's sixteen.
+const maxParticipants = 16
+
+// checkFrames refuses what the mapper would count wrong: frames whose times
+// do not increase (a frame given twice would count its events twice), and
+// participant frames of ids the timeline does not list, or outside 1–16
+// when it lists none.
+func checkFrames(file string, info *TimelineInfo) error {
+	n := maxParticipants
+	if len(info.Participants) > 0 {
+		n = len(info.Participants)
+	}
+	for i := range info.Frames {
+		f := &info.Frames[i]
+		if i > 0 && f.Timestamp <= info.Frames[i-1].Timestamp {
+			return inputErr(file, fmt.Errorf("frame %d at %d ms does not come after frame %d at %d ms: frames repeated or out of order",
+				i, f.Timestamp, i-1, info.Frames[i-1].Timestamp))
+		}
+		if err := checkParticipantIDs(file, i, f.ParticipantFrames, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkParticipantIDs(file string, frame int, pfs map[int]ParticipantFrame, n int) error {
+	for id := range pfs {
+		if id < 1 || id > n {
+			return inputErr(file, fmt.Errorf("frame %d: participantFrames holds participant %d; participant ids run from 1 to %d", frame, id, n))
+		}
+	}
+	return nil
+}
+
+// utf8JSON returns data without a UTF-8 byte order mark, which JSON parsers
+// may ignore and Windows editors write, and refuses UTF-16 and UTF-32, which
+// the JSON decoder would misread byte by byte.
+func utf8JSON(data []byte, file string) ([]byte, error) {
+	if rest, ok := bytes.CutPrefix(data, []byte{0xEF, 0xBB, 0xBF}); ok {
+		return rest, nil
+	}
+	// JSON starts with an ASCII character: in UTF-16 or UTF-32 one of the
+	// first bytes is then zero; a BOM shows it too.
+	wide := bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) ||
+		len(data) >= 2 && (data[0] == 0 || data[1] == 0)
+	if wide {
+		return nil, inputErr(file, errors.New("the file is UTF-16 or UTF-32 text; save it as UTF-8, e.g. iconv -f UTF-16 -t UTF-8"))
+	}
+	return data, nil
 }
 
 // DecodeMatch decodes a match-v5 match. file names the input in errors.
 func DecodeMatch(data []byte, file string) (*Match, error) {
+	data, err := utf8JSON(data, file)
+	if err != nil {
+		return nil, err
+	}
 	switch firstByte(data) {
 	case 0:
 		return nil, inputErr(file, fmt.Errorf("%w: file is empty", ErrEmpty))

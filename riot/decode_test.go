@@ -221,6 +221,37 @@ func TestDecodeTimeline(t *testing.T) {
 			name: "participant frame not an object", data: `{"1": 5}`, wantOffset: 7,
 			wantMsg: "inline.json: invalid value at byte 7: cannot unmarshal number into top-level value (riot.ParticipantFrame)",
 		},
+		{name: "UTF-8 byte order mark", data: "\uFEFF" + `{"1": {"totalGold": 500}}`, wantLen: 1},
+		{
+			name: "UTF-16 with a byte order mark", data: "\xFF\xFE{\x00}\x00", wantOffset: -1,
+			wantMsg: "inline.json: the file is UTF-16 or UTF-32 text; save it as UTF-8, e.g. iconv -f UTF-16 -t UTF-8",
+		},
+		{
+			name: "UTF-16 without one", data: "{\x00\"\x001\x00", wantOffset: -1,
+			wantMsg: "inline.json: the file is UTF-16 or UTF-32 text; save it as UTF-8, e.g. iconv -f UTF-16 -t UTF-8",
+		},
+		{
+			name: "frame repeated", data: `{"info": {"frames": [{"timestamp": 0}, {"timestamp": 60000}, {"timestamp": 60000}]}}`, wantOffset: -1,
+			wantMsg: "inline.json: frame 2 at 60000 ms does not come after frame 1 at 60000 ms: frames repeated or out of order",
+		},
+		{
+			name: "frames out of order", data: `{"info": {"frames": [{"timestamp": 60000}, {"timestamp": 0}]}}`, wantOffset: -1,
+			wantMsg: "inline.json: frame 1 at 0 ms does not come after frame 0 at 60000 ms: frames repeated or out of order",
+		},
+		{
+			name:       "participant the timeline does not list",
+			data:       `{"info": {"participants": [{"participantId": 1}, {"participantId": 2}], "frames": [{"timestamp": 0, "participantFrames": {"1": {}, "3": {}}}]}}`,
+			wantOffset: -1,
+			wantMsg:    "inline.json: frame 0: participantFrames holds participant 3; participant ids run from 1 to 2",
+		},
+		{
+			name: "participant id out of range in a fragment", data: `{"1": {}, "17": {}}`, wantOffset: -1,
+			wantMsg: "inline.json: frame 0: participantFrames holds participant 17; participant ids run from 1 to 16",
+		},
+		{
+			name: "participant id zero", data: `{"info": {"frames": [{"timestamp": 0, "participantFrames": {"0": {}}}]}}`, wantOffset: -1,
+			wantMsg: "inline.json: frame 0: participantFrames holds participant 0; participant ids run from 1 to 16",
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

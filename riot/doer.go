@@ -26,6 +26,16 @@ const DefaultBaseURL = "https://{route}.api.riotgames.com"
 // expired (development keys last 24 h) or blacklisted. Retrying cannot help.
 var ErrKeyRejected = errors.New("riot api key invalid or expired")
 
+// ErrUntrusted is returned for an answer riftbridge will not use: a
+// redirect, which would carry the key to another host if followed, or a
+// body over MaxBody. Asking again gets the same answer.
+var ErrUntrusted = errors.New("refused riot answer")
+
+// MaxBody caps every Riot body read: a timeline, the largest, is about
+// 1.5 MB, and a hostile or broken server must not make riftbridge buffer
+// gigabytes.
+const MaxBody = 16 << 20
+
 // StatusError is a 429 or 5xx that outlived every retry.
 type StatusError struct {
 	Endpoint string
@@ -42,8 +52,9 @@ func (e *StatusError) Error() string {
 type Observer interface {
 	// Request reports one HTTP exchange; status is 0 for a transport error.
 	Request(endpoint, route string, status int, latency time.Duration)
-	// Throttled reports a 429 by X-Rate-Limit-Type ("" when untyped).
-	Throttled(endpoint, limitType string)
+	// Throttled reports a 429 on route by X-Rate-Limit-Type ("" when
+	// untyped), and the wait it imposes (0 without Retry-After).
+	Throttled(endpoint, route, limitType string, wait time.Duration)
 	// Waited reports time spent waiting for rate-limit budget.
 	Waited(endpoint string, d time.Duration)
 	// Retried reports a retry after a 429, a 5xx or a transport error.
@@ -115,6 +126,11 @@ func NewDoer(o DoerOptions) (*Doer, error) {
 	if d.hc == nil {
 		d.hc = NewHTTPClient(10 * time.Second)
 	}
+	// Go strips Authorization and Cookie on a redirect to another host, not
+	// X-Riot-Token: a redirect is never followed, whoever built the client.
+	hc := *d.hc
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	d.hc = &hc
 	if d.clock == nil {
 		d.clock = clockwork.NewRealClock()
 	}
@@ -137,12 +153,18 @@ func NewDoer(o DoerOptions) (*Doer, error) {
 // NewHTTPClient returns a client for the Riot API that keeps enough idle
 // connections per host for polling bursts: Go's default of two would open a
 // new TLS connection for most requests of a burst, and a slow first request
-// can land in a later rate-limit window than the limiter counted it in.
+// can land in a later rate-limit window than the limiter counted it in. It
+// opens no more than that many per host either: the start of a thousand
+// players would otherwise open a thousand TLS connections at once, tens of
+// kB each, for requests the rate limit spaces out anyway.
 func NewHTTPClient(timeout time.Duration) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 32
+	t.MaxIdleConnsPerHost = maxConnsPerHost
+	t.MaxConnsPerHost = maxConnsPerHost
 	return &http.Client{Timeout: timeout, Transport: t}
 }
+
+const maxConnsPerHost = 32
 
 // CheckBaseURL reports whether base is a usable host template.
 func CheckBaseURL(base string) error {
@@ -246,18 +268,32 @@ func (d *Doer) try(ctx context.Context, orig *http.Request, target *url.URL, end
 		// The error may quote the URL but never the key, which rides in a header.
 		return nil, retryAfterBackoff, fmt.Errorf("%s on %s: %w", endpoint, route, err)
 	}
-	body, err := io.ReadAll(resp.Body)
+	var body []byte
+	tooLarge := resp.ContentLength > MaxBody // announced: refused unread
+	if !tooLarge {
+		body, err = io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+		tooLarge = len(body) > MaxBody
+	}
 	resp.Body.Close()
 	d.obs.Request(endpoint, route, resp.StatusCode, d.clock.Since(start))
 	if err != nil {
 		return nil, retryAfterBackoff, fmt.Errorf("%s on %s: read body: %w", endpoint, route, err)
+	}
+	if tooLarge {
+		res.Done(resp.StatusCode, resp.Header)
+		return nil, final, fmt.Errorf("%s on %s: %w: body over %d MiB", endpoint, route, ErrUntrusted, MaxBody>>20)
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		res.Done(resp.StatusCode, resp.Header)
+		return nil, final, fmt.Errorf("%s on %s: %w: http %d redirect to %s, not followed so the key stays with riot",
+			endpoint, route, ErrUntrusted, resp.StatusCode, redirectHost(resp))
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 
 	var throttled *ratelimit.ThrottleError
 	switch done := res.Done(resp.StatusCode, resp.Header); {
 	case errors.As(done, &throttled):
-		d.obs.Throttled(endpoint, throttled.Type)
+		d.obs.Throttled(endpoint, route, throttled.Type, throttled.RetryAfter)
 		if throttled.Paced {
 			return resp, retryNow, nil
 		}
@@ -268,6 +304,15 @@ func (d *Doer) try(ctx context.Context, orig *http.Request, target *url.URL, end
 		return resp, retryAfterBackoff, nil
 	}
 	return resp, final, nil
+}
+
+// redirectHost names where a redirect points, without its path or query.
+func redirectHost(resp *http.Response) string {
+	u, err := resp.Location()
+	if err != nil {
+		return "nowhere"
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func (d *Doer) sleep(ctx context.Context, dur time.Duration) error {
@@ -283,7 +328,7 @@ func (d *Doer) sleep(ctx context.Context, dur time.Duration) error {
 
 type nopObserver struct{}
 
-func (nopObserver) Request(string, string, int, time.Duration) {}
-func (nopObserver) Throttled(string, string)                   {}
-func (nopObserver) Waited(string, time.Duration)               {}
-func (nopObserver) Retried(string)                             {}
+func (nopObserver) Request(string, string, int, time.Duration)      {}
+func (nopObserver) Throttled(string, string, string, time.Duration) {}
+func (nopObserver) Waited(string, time.Duration)                    {}
+func (nopObserver) Retried(string)                                  {}

@@ -90,7 +90,7 @@ func (r *recorder) Request(endpoint, _ string, _ int, _ time.Duration) {
 	r.requests[endpoint]++
 }
 
-func (r *recorder) Throttled(_, limitType string) {
+func (r *recorder) Throttled(_, _, limitType string, _ time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.throttled[limitType]++

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jonboulle/clockwork"
@@ -53,11 +54,15 @@ type Pollers struct {
 	Observer     PollObserver
 	Logger       *slog.Logger
 
-	mu      sync.Mutex
-	run     *liveRun // set while Run runs
-	wanted  []PlayerSpec
-	players map[PlayerSpec]context.CancelFunc // running players' loops
+	mu       sync.Mutex
+	run      *liveRun // set while Run runs
+	wanted   []PlayerSpec
+	players  map[PlayerSpec]context.CancelFunc // running players' loops
+	failures *FailureLog                       // shared by every loop of a run
 }
+
+// failureWarnEvery spaces the warnings of failing polls of one poller.
+const failureWarnEvery = 5 * time.Minute
 
 var _ Source = (*Pollers)(nil)
 
@@ -74,8 +79,10 @@ type liveRun struct {
 	emit    func(context.Context, Update) error
 	fatal   func(error)
 	fetch   chan struct{} // wakes the fetch loop
+	sched   *Schedule     // every player's polls
 	loops   conc.WaitGroup
 	resolve sync.Map // PlayerSpec → PUUID, kept across reloads
+	unknown sync.Map // PlayerSpec → true while Riot says no such account
 }
 
 // Run polls until ctx ends or the key is rejected (ErrKeyRejected), which
@@ -83,10 +90,11 @@ type liveRun struct {
 func (p *Pollers) Run(ctx context.Context, emit func(context.Context, Update) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	r := &liveRun{ctx: ctx, emit: emit, fatal: cancel, fetch: make(chan struct{}, 1)}
+	r := &liveRun{ctx: ctx, emit: emit, fatal: cancel, fetch: make(chan struct{}, 1), sched: &Schedule{Clock: p.Clock}}
 
 	p.mu.Lock()
 	p.run = r
+	p.failures = &FailureLog{Every: failureWarnEvery}
 	p.apply()
 	p.mu.Unlock()
 
@@ -95,6 +103,7 @@ func (p *Pollers) Run(ctx context.Context, emit func(context.Context, Update) er
 			return p.check(r, p.Matches.Fetch(ctx, emit))
 		}).Run(ctx)
 	})
+	r.loops.Go(func() { r.sched.Run(ctx) })
 	<-ctx.Done()
 
 	p.mu.Lock()
@@ -136,6 +145,34 @@ func (p *Pollers) Resolved() (resolved, total int) {
 	return resolved, len(p.wanted)
 }
 
+// settled reports, for tests on a fake clock, whether Run runs with no
+// player poll running and its schedule waiting for the next one.
+func (p *Pollers) settled() bool {
+	p.mu.Lock()
+	r := p.run
+	p.mu.Unlock()
+	return r != nil && r.sched.settled()
+}
+
+// Unknown lists the tracked players whose Riot ID Riot says has no
+// account ("Name#TAG on platform"), sorted; they are tried again every
+// spectator interval.
+func (p *Pollers) Unknown() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.run == nil {
+		return nil
+	}
+	var out []string
+	for _, spec := range p.wanted {
+		if _, ok := p.run.unknown.Load(spec); ok {
+			out = append(out, spec.RiotID+" on "+spec.Platform)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // apply starts and stops player loops to match p.wanted while Run runs. The
 // caller holds p.mu, so concurrent SetPlayers calls and Run's start apply
 // in the order they stored p.wanted and the last one always wins.
@@ -155,7 +192,7 @@ func (p *Pollers) apply() {
 		}
 		ctx, cancel := context.WithCancel(r.ctx)
 		p.players[spec] = cancel
-		r.loops.Go(func() { p.playerLoops(ctx, r, spec) })
+		p.startPlayer(ctx, r, spec)
 	}
 	for spec, stop := range p.players {
 		if !keep[spec] {
@@ -165,37 +202,69 @@ func (p *Pollers) apply() {
 	}
 }
 
-// playerLoops resolves the player, then runs its spectator and sweep loops.
-func (p *Pollers) playerLoops(ctx context.Context, r *liveRun, spec PlayerSpec) {
-	puuid, err := p.resolve(ctx, r, spec)
-	if err != nil {
-		return
-	}
-	player := Player{RiotID: spec.RiotID, Platform: spec.Platform, PUUID: puuid}
-	// Once its last poll has returned, so no poll writes the state back.
-	defer p.Spectator.Forget(puuid)
-	// The sweep gets a goroutine; the spectator loop runs on this one, so a
-	// player costs two loop goroutines, not three (1,000 players: ~8 MB of
-	// stacks saved).
-	var sweep conc.WaitGroup
-	defer sweep.Wait()
-	sweep.Go(func() {
-		p.loop("matches", func(iv Intervals) time.Duration { return iv.Matches }, nil, func(ctx context.Context) error {
-			queued, err := p.Matches.Sweep(ctx, player)
-			if queued {
-				p.wakeFetch(r)
+// startPlayer puts the player's polls on the run's schedule: resolving its
+// Riot ID every spectator interval until it succeeds, then the spectator
+// and the match-list sweep. They stop when ctx ends.
+func (p *Pollers) startPlayer(ctx context.Context, r *liveRun, spec PlayerSpec) {
+	pr := &playerRun{spec: spec}
+	resolving, resolved := context.WithCancel(ctx)
+	r.sched.Add(resolving, &PollLoop{
+		Source:   "resolve",
+		Interval: func() time.Duration { return p.Intervals().Spectator },
+		Jitter:   p.Jitter,
+		Timeout:  p.Timeout,
+		Clock:    p.Clock,
+		Observer: p.Observer,
+		// resolveOnce logs its failures, once per player.
+		Poll: func(pctx context.Context) error {
+			puuid, err := p.resolveOnce(pctx, r, pr)
+			if err != nil {
+				return err
 			}
-			return p.check(r, err)
-		}).Run(ctx)
-	})
-	p.loop("spectator", func(iv Intervals) time.Duration { return iv.Spectator }, nil, func(ctx context.Context) error {
+			resolved()
+			p.startLoops(ctx, r, Player{RiotID: spec.RiotID, Platform: spec.Platform, PUUID: puuid})
+			return nil
+		},
+	}, nil)
+}
+
+// playerRun is what resolving one player remembers between attempts.
+type playerRun struct {
+	spec     PlayerSpec
+	failures int
+	// The stored PUUID, read at the first attempt: used while Riot cannot
+	// answer.
+	storedRead bool
+	stored     string
+	storedAt   time.Time
+}
+
+// startLoops schedules the spectator and sweep polls of a resolved player.
+func (p *Pollers) startLoops(ctx context.Context, r *liveRun, player Player) {
+	// Once both loops' last polls have returned, so no poll writes the
+	// state back.
+	var left atomic.Int32
+	left.Store(2)
+	stopped := func() {
+		if left.Add(-1) == 0 {
+			p.Spectator.Forget(player.PUUID)
+		}
+	}
+	r.sched.Add(ctx, p.loop("matches", func(iv Intervals) time.Duration { return iv.Matches }, nil, func(ctx context.Context) error {
+		queued, err := p.Matches.Sweep(ctx, player)
+		if queued {
+			p.wakeFetch(r)
+		}
+		return p.check(r, err)
+	}), stopped)
+	r.sched.Add(ctx, p.loop("spectator", func(iv Intervals) time.Duration { return iv.Spectator }, nil, func(ctx context.Context) error {
 		return p.check(r, p.Spectator.Poll(ctx, player, func(ctx context.Context, l Live) error {
 			if l.Ended && p.Matches.Queue(l.Game.MatchID()) {
 				p.wakeFetch(r)
 			}
 			return r.emit(ctx, Update{Live: &l})
 		}))
-	}).Run(ctx)
+	}), stopped)
 }
 
 // wakeFetch asks the fetch loop for a poll now, unless one is already asked.
@@ -206,52 +275,59 @@ func (p *Pollers) wakeFetch(r *liveRun) {
 	}
 }
 
-// resolve turns the Riot ID into a PUUID, from PUUIDs while fresh, else
-// from Riot, retrying with the spectator interval until it succeeds, the
+// resolveOnce turns the Riot ID into a PUUID: from PUUIDs while fresh,
+// else from Riot, and from PUUIDs still while Riot cannot answer. The
+// schedule calls it again every spectator interval until it succeeds, the
 // player is removed or the key is rejected.
-func (p *Pollers) resolve(ctx context.Context, r *liveRun, spec PlayerSpec) (string, error) {
+func (p *Pollers) resolveOnce(ctx context.Context, r *liveRun, pr *playerRun) (string, error) {
+	spec := pr.spec
 	if puuid, ok := r.resolve.Load(spec); ok {
 		return puuid.(string), nil
 	}
 	clock := p.clock()
-	stale, resolvedAt := p.storedPUUID(ctx, spec)
-	if stale != "" && (p.PUUIDRefresh <= 0 || clock.Since(resolvedAt) < p.PUUIDRefresh) {
-		r.resolve.Store(spec, stale)
-		return stale, nil
-	}
-	for {
-		puuid, err := p.Client.PUUID(ctx, spec.Platform, spec.RiotID)
-		if err == nil {
-			r.resolve.Store(spec, puuid)
-			if p.PUUIDs != nil {
-				if err := p.PUUIDs.SetPUUID(ctx, spec.Platform, spec.RiotID, puuid, clock.Now()); err != nil {
-					p.log().Warn("cannot store resolved puuid", "riot_id", spec.RiotID, "platform", spec.Platform, "error", err)
-				}
-			}
-			return puuid, nil
-		}
-		if stale != "" && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrKeyRejected) && ctx.Err() == nil {
-			// Riot cannot answer now: an old PUUID beats none, and the
-			// next start resolves it again.
-			p.log().Debug("using the stored puuid; riot cannot resolve it now", "riot_id", spec.RiotID, "platform", spec.Platform, "error", err)
-			r.resolve.Store(spec, stale)
-			return stale, nil
-		}
-		if p.check(r, err) != nil && ctx.Err() == nil {
-			level := slog.LevelWarn
-			if errors.Is(err, ErrNotFound) {
-				err = fmt.Errorf("no riot account %q on %s: %w", spec.RiotID, spec.Platform, err)
-			}
-			p.log().Log(ctx, level, "cannot resolve player; retrying", "riot_id", spec.RiotID, "platform", spec.Platform, "error", err)
-		}
-		t := clock.NewTimer(p.Intervals().Spectator)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return "", ctx.Err()
-		case <-t.Chan():
+	if !pr.storedRead {
+		pr.storedRead = true
+		pr.stored, pr.storedAt = p.storedPUUID(ctx, spec)
+		if pr.stored != "" && (p.PUUIDRefresh <= 0 || clock.Since(pr.storedAt) < p.PUUIDRefresh) {
+			r.resolve.Store(spec, pr.stored)
+			return pr.stored, nil
 		}
 	}
+	puuid, err := p.Client.PUUID(ctx, spec.Platform, spec.RiotID)
+	if err == nil {
+		if pr.failures > 0 {
+			p.log().Info("player resolved", "riot_id", spec.RiotID, "platform", spec.Platform, "after_failures", pr.failures)
+		}
+		r.unknown.Delete(spec)
+		r.resolve.Store(spec, puuid)
+		if p.PUUIDs != nil {
+			if err := p.PUUIDs.SetPUUID(ctx, spec.Platform, spec.RiotID, puuid, clock.Now()); err != nil {
+				p.log().Warn("cannot store resolved puuid", "riot_id", spec.RiotID, "platform", spec.Platform, "error", err)
+			}
+		}
+		return puuid, nil
+	}
+	if pr.stored != "" && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrKeyRejected) && ctx.Err() == nil {
+		// Riot cannot answer now: an old PUUID beats none, and the next
+		// start resolves it again.
+		p.log().Debug("using the stored puuid; riot cannot resolve it now", "riot_id", spec.RiotID, "platform", spec.Platform, "error", err)
+		r.resolve.Store(spec, pr.stored)
+		return pr.stored, nil
+	}
+	if p.check(r, err) != nil && ctx.Err() == nil {
+		if errors.Is(err, ErrNotFound) {
+			r.unknown.Store(spec, true)
+			err = fmt.Errorf("no riot account %q on %s: %w", spec.RiotID, spec.Platform, err)
+		}
+		// Once per player, not once per retry.
+		level := slog.LevelDebug
+		if pr.failures == 0 {
+			level = slog.LevelWarn
+		}
+		p.log().Log(ctx, level, "cannot resolve player; retrying every spectator interval", "riot_id", spec.RiotID, "platform", spec.Platform, "error", err)
+	}
+	pr.failures++
+	return "", err
 }
 
 // storedPUUID returns the PUUID PUUIDs holds for spec, or "" when there is
@@ -289,6 +365,7 @@ func (p *Pollers) loop(source string, interval func(Intervals) time.Duration, tr
 		Clock:    p.Clock,
 		Observer: p.Observer,
 		Logger:   p.Logger,
+		Failures: p.failures,
 	}
 }
 

@@ -161,6 +161,17 @@ func (f *liveFixture) waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// settle waits until no player poll runs and both the schedule and the
+// fetch loop wait on the clock, so that an Advance fires what falls due and
+// no tick is lost.
+func (f *liveFixture) settle(t *testing.T) {
+	t.Helper()
+	f.waitFor(t, "the schedule to settle", func() bool { return f.p.settled() })
+	if err := blockUntil(f.clk, 2); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func waitResolved(t *testing.T, p *Pollers, want int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -195,11 +206,7 @@ func TestPollersSetPlayers(t *testing.T) {
 	waitResolved(t, f.p, 3)
 	f.polls.waitOK(t, "spectator", 3)
 	f.polls.waitOK(t, "matches", 3)
-	// Every loop waits on the clock: a spectator and a match list loop per
-	// player, and the fetch loop.
-	if err := blockUntil(f.clk, 7); err != nil {
-		t.Fatal(err)
-	}
+	f.settle(t)
 	f.p.SetPlayers([]PlayerSpec{specs["euw1"], specs["na1"]})
 	if got, total := f.p.Resolved(); got != 2 || total != 2 {
 		t.Errorf("after removing kr: resolved %d of %d, want 2 of 2", got, total)
@@ -298,10 +305,8 @@ func TestPollersResolveRetry(t *testing.T) {
 		}
 		f.waitFor(t, fmt.Sprintf("minute %d", minute), func() bool { return accounts() >= 2+minute })
 		f.polls.waitOK(t, "spectator", 1+minute)
-		// Known's two loops, the fetch loop and Typo's next try.
-		if err := blockUntil(f.clk, 4); err != nil {
-			t.Fatal(err)
-		}
+		// Known's two loops and Typo's next try, on the schedule.
+		f.settle(t)
 	}
 	if got := accounts(); got != 5 {
 		t.Errorf("%d account requests, want 5: one for Known, four tries for Typo", got)
@@ -355,9 +360,7 @@ func TestPollersGame(t *testing.T) {
 	f.run(t)
 	f.polls.waitTicks(t, "spectator", 1)
 	f.polls.waitTicks(t, "matches.fetch", 1)
-	if err := blockUntil(f.clk, 3); err != nil { // spectator, match list, fetch
-		t.Fatal(err)
-	}
+	f.settle(t)
 	for minute := 1; minute <= 6; minute++ {
 		f.clk.Advance(time.Minute)
 		f.polls.waitTicks(t, "spectator", 1+minute)
@@ -529,9 +532,7 @@ func TestPollersPUUIDCache(t *testing.T) {
 			if tc.use == "" {
 				f.waitFor(t, "an account request", func() bool { return accounts() > 0 })
 				// The fetch loop and the next resolve wait on the clock.
-				if err := blockUntil(f.clk, 2); err != nil {
-					t.Fatal(err)
-				}
+				f.settle(t)
 			} else {
 				f.polls.waitOK(t, "spectator", 1)
 				f.mu.Lock()

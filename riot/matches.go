@@ -227,9 +227,12 @@ func (m *Matches) attempt(ctx context.Context, id string, queuedAt time.Time, em
 	}
 	var bad *InputError
 	switch {
-	case errors.As(err, &bad):
-		// Riot served a document that cannot be read; asking again
-		// returns the same one.
+	case errors.Is(err, ErrWrongMatch):
+		m.log().Warn("abandoning a match: riot serves another game under its id", "match_id", id, "error", err)
+		outcome, err = state.Abandoned, nil
+	case errors.As(err, &bad) || errors.Is(err, ErrUntrusted):
+		// Riot served a document that cannot be read, or will not be;
+		// asking again returns the same one.
 		m.log().Warn("abandoning a match riot serves unreadable", "match_id", id, "error", err)
 		outcome, err = state.Abandoned, nil
 	case waited > m.GiveUpAfter:

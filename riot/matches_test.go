@@ -1,6 +1,7 @@
 package riot
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"maps"
@@ -325,7 +326,8 @@ func TestMatchesSweepSince(t *testing.T) {
 func abortedServer(t *testing.T) (c *Client, hits func() map[string]int) {
 	abortedMatch := readFixture(t, "testdata/aborted_match/match.json")
 	abortedTimeline := readFixture(t, "testdata/aborted/timeline.json")
-	match := readFixture(t, sampleMatch)
+	// Served as EUW1_2, so under that id.
+	match := bytes.ReplaceAll(readFixture(t, sampleMatch), []byte(`"matchId":"KR_7014499581"`), []byte(`"matchId":"EUW1_2"`))
 	var mu sync.Mutex
 	counts := map[string]int{}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

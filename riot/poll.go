@@ -38,6 +38,34 @@ type PollLoop struct {
 	Clock    clockwork.Clock
 	Observer PollObserver
 	Logger   *slog.Logger
+	// Failures, when set, logs a failed poll at warn as it allows; without
+	// it, failures are logged at debug.
+	Failures *FailureLog
+}
+
+// FailureLog lets failed polls be logged at warn at most once per source
+// per Every, and the rest at debug: a Riot outage over a thousand players is
+// one line per source, and a player whose polls keep failing (bad JSON, an
+// HTML error page, timeouts) still shows. It is safe for concurrent use.
+type FailureLog struct {
+	Every time.Duration
+
+	mu   sync.Mutex
+	last map[string]time.Time // by source: the last warning
+}
+
+// warn reports whether a failure of source at now is logged at warn.
+func (f *FailureLog) warn(source string, now time.Time) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if last, ok := f.last[source]; ok && now.Sub(last) < f.Every {
+		return false
+	}
+	if f.last == nil {
+		f.last = map[string]time.Time{}
+	}
+	f.last[source] = now
+	return true
 }
 
 // Run polls until ctx ends, then waits for a running poll to return.
@@ -110,7 +138,12 @@ func (l *PollLoop) pollOnce(ctx context.Context, clock clockwork.Clock, free fun
 	if l.Observer != nil {
 		l.Observer.Polled(l.Source, took, err)
 	}
-	if err != nil && ctx.Err() == nil && l.Logger != nil {
-		l.Logger.Debug("poll failed", "source", l.Source, "error", err)
+	if err == nil || ctx.Err() != nil || l.Logger == nil {
+		return
 	}
+	if l.Failures != nil && l.Failures.warn(l.Source, clock.Now()) {
+		l.Logger.Warn("poll failed; more failures of this poller are logged at debug for a while", "poller", l.Source, "every", l.Failures.Every, "error", err)
+		return
+	}
+	l.Logger.Debug("poll failed", "poller", l.Source, "error", err)
 }

@@ -1,8 +1,11 @@
 package riot
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -350,5 +353,48 @@ func TestPollLoopNext(t *testing.T) {
 				t.Errorf("waits in [%v, %v] do not spread over [%v, %v]", lo, hi, c.min, c.max)
 			}
 		})
+	}
+}
+
+// TestPollLoopFailuresWarnSparingly: failing polls are logged at warn once
+// per poller per FailureLog.Every, whatever the number of loops, and at
+// debug otherwise, so a Riot outage over many players is one line.
+func TestPollLoopFailuresWarnSparingly(t *testing.T) {
+	clk := clockwork.NewFakeClock()
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(&lockedWriter{w: &buf, mu: &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := func() string { mu.Lock(); defer mu.Unlock(); return buf.String() }
+	failures := &FailureLog{Every: time.Minute}
+	bad := errors.New("spectator-v5 on kr: invalid JSON at byte 0: <html>")
+	var loops []*PollLoop
+	var ticks []chan time.Time
+	evs := newPollEvents()
+	for _, source := range []string{"spectator", "spectator", "spectator", "matches"} {
+		tick := make(chan time.Time)
+		l := &PollLoop{Source: source, Interval: func() time.Duration { return time.Hour }, Ticks: tick, Clock: clk,
+			Poll: func(context.Context) error { return bad }, Observer: evs, Logger: log, Failures: failures}
+		loops, ticks = append(loops, l), append(ticks, tick)
+	}
+	for _, l := range loops {
+		runLoop(t, l)
+		recv(t, evs.polled, "poll at start")
+	}
+	for _, tick := range ticks {
+		tick <- clk.Now()
+		recv(t, evs.polled, "poll on tick")
+	}
+	warns := func() int { return strings.Count(logs(), "level=WARN") }
+	if n, all := warns(), strings.Count(logs(), `msg="poll failed`); n != 2 || all != 8 {
+		t.Fatalf("%d warnings of %d failures, want 2 (one per poller) of 8:\n%s", n, all, logs())
+	}
+	clk.Advance(time.Minute)
+	ticks[0] <- clk.Now()
+	recv(t, evs.polled, "poll on tick")
+	if n := warns(); n != 3 {
+		t.Errorf("%d warnings once Every has passed, want 3", n)
+	}
+	if !strings.Contains(logs(), "poller=spectator") || !strings.Contains(logs(), "<html>") {
+		t.Errorf("the warning does not name the poller and the error:\n%s", logs())
 	}
 }

@@ -3,6 +3,7 @@ package riot
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 )
@@ -59,17 +60,58 @@ func LoadRecording(timelineFiles []string, matchFile string) (*Recording, error)
 	return rec, nil
 }
 
-// readFile reads file, leaving the path out of the error because the
-// *InputError already names it.
+// MaxFile caps a recorded file: a timeline is about 1.5 MB, so anything
+// this large is not one, and reading it whole would cost its size in memory.
+const MaxFile = 64 << 20
+
+// readFile reads a regular file of at most MaxFile bytes, leaving the path
+// out of the error because the *InputError already names it. Devices, FIFOs
+// and directories are refused before they are opened: /dev/zero never ends.
 func readFile(file string) ([]byte, error) {
-	data, err := os.ReadFile(file)
+	fi, err := os.Stat(file)
 	if err != nil {
 		if pe, ok := errors.AsType[*fs.PathError](err); ok {
 			err = pe.Err
 		}
 		return nil, inputErr(file, err)
 	}
+	if !fi.Mode().IsRegular() {
+		return nil, inputErr(file, fmt.Errorf("not a regular file (%s): riftbridge replays files", fileKind(fi.Mode())))
+	}
+	if fi.Size() > MaxFile {
+		return nil, inputErr(file, fmt.Errorf("%d bytes, more than the %d MiB riftbridge reads: no match-v5 document is that large", fi.Size(), MaxFile>>20))
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		if pe, ok := errors.AsType[*fs.PathError](err); ok {
+			err = pe.Err
+		}
+		return nil, inputErr(file, err)
+	}
+	defer f.Close()
+	// Bounded even if the file grows while it is read.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFile+1))
+	if err != nil {
+		return nil, inputErr(file, err)
+	}
+	if len(data) > MaxFile {
+		return nil, inputErr(file, fmt.Errorf("more than the %d MiB riftbridge reads", MaxFile>>20))
+	}
 	return data, nil
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return m.Type().String()
 }
 
 // name identifies the recording in errors: its match id, else its first file.

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -137,5 +138,38 @@ func TestLoadRecordingFragmentOrder(t *testing.T) {
 	if len(f) != 1 || f[0].Timestamp != 420000 || len(f[0].ParticipantFrames) != 10 || len(f[0].Events) != 32 {
 		t.Errorf("combined seeds: %d frames, first t=%d participants=%d events=%d; want 1 frame t=420000 with 10 and 32",
 			len(f), f[0].Timestamp, len(f[0].ParticipantFrames), len(f[0].Events))
+	}
+}
+
+// TestLoadRecordingRefusesNonFiles: devices, FIFOs, directories and files
+// larger than any match-v5 document are refused by name, before a byte is
+// read: /dev/zero would otherwise be read until memory runs out.
+func TestLoadRecordingRefusesNonFiles(t *testing.T) {
+	dir := t.TempDir()
+	huge := filepath.Join(dir, "huge.json")
+	f, err := os.Create(huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Sparse: it takes no disk.
+	if err := f.Truncate(MaxFile + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	cases := []struct{ file, want string }{
+		{"/dev/zero", "/dev/zero: not a regular file (a device): riftbridge replays files"},
+		{dir, dir + ": not a regular file (a directory): riftbridge replays files"},
+		{huge, huge + ": 67108865 bytes, more than the 64 MiB riftbridge reads: no match-v5 document is that large"},
+	}
+	if fifo := filepath.Join(dir, "fifo.json"); exec.Command("mkfifo", fifo).Run() == nil {
+		cases = append(cases, struct{ file, want string }{fifo, fifo + ": not a regular file (a named pipe): riftbridge replays files"})
+	}
+	for _, c := range cases {
+		for _, files := range [][2]string{{c.file, ""}, {sampleTimeline, c.file}} {
+			_, err := LoadRecording([]string{files[0]}, files[1])
+			if _, ok := errors.AsType[*InputError](err); !ok || err.Error() != c.want {
+				t.Errorf("LoadRecording(%q, %q) = %v, want the *InputError %q", files[0], files[1], err, c.want)
+			}
+		}
 	}
 }

@@ -101,6 +101,7 @@ func NewDogStatsD(addr string, opts ...Option) (*DogStatsD, error) {
 	// custom writer it assumes UDP.
 	sizes := []statsd.Option{statsd.WithMaxBytesPerPayload(statsd.DefaultMaxAgentPayloadSize),
 		statsd.WithBufferPoolSize(statsd.DefaultUDSBufferPoolSize), statsd.WithSenderQueueSize(statsd.DefaultUDSBufferPoolSize)}
+	s.cfg.maxPayload = statsd.DefaultMaxAgentPayloadSize
 	switch s.endpoint.Transport {
 	case TransportUDS:
 		sock = &unixSocket{path: s.endpoint.Address}
@@ -108,14 +109,14 @@ func NewDogStatsD(addr string, opts ...Option) (*DogStatsD, error) {
 		if sock, err = dialUDP(s.endpoint.Address); err != nil {
 			return nil, fmt.Errorf("dogstatsd %s: %w", s.addr, err)
 		}
-		sizes = nil
+		sizes, s.cfg.maxPayload = nil, statsd.OptimalUDPPayloadSize
 		if cfg.udpRate > 0 {
 			pace = rate.NewLimiter(rate.Limit(cfg.udpRate), udpBurst)
 		} else {
 			log.Warn("dogstatsd: udp is not paced (statsd.udp_datagrams_per_second: 0): an agent that falls behind loses datagrams without a word")
 		}
 	}
-	s.writer = newAgentWriter(sock, s.addr, cfg.patience, pace, &s.counts, cfg.logger)
+	s.writer = newAgentWriter(sock, s.addr, s.cfg.patience, pace, &s.counts, s.cfg.logger)
 	// The sink's settings come last so that they win over pass-through ones.
 	statsdOpts := append(append(sizes, statsd.WithWorkersCount(1)), cfg.statsdOpts...)
 	statsdOpts = append(statsdOpts, statsd.WithTags(cfg.tags), statsd.WithErrorHandler(s.handleError))
@@ -181,7 +182,7 @@ func (s *DogStatsD) Write(ctx context.Context, b mapper.Batch) error {
 		}
 	}
 	for _, e := range b.Events {
-		ev, err := event(e)
+		ev, err := s.cfg.event(e)
 		if err == nil {
 			err = s.client.Event(&ev)
 		}

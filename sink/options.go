@@ -21,6 +21,7 @@ type config struct {
 	timestamps bool
 	patience   time.Duration
 	udpRate    int
+	maxPayload int // bytes; events are cut to fit
 	client     statsd.ClientInterface
 	statsdOpts []statsd.Option
 	logger     *slog.Logger
@@ -99,7 +100,9 @@ func WithLogger(l *slog.Logger) Option {
 // tag that would corrupt datagrams: those come from configuration, so they
 // deserve an error rather than silent rewriting.
 func newConfig(opts []Option) (config, error) {
-	c := config{namespace: DefaultNamespace, patience: DefaultPatience, udpRate: DefaultUDPDatagramsPerSecond, logger: slog.Default()}
+	// UDP's payload size, the smallest: stdout prints what UDP would carry.
+	c := config{namespace: DefaultNamespace, patience: DefaultPatience, udpRate: DefaultUDPDatagramsPerSecond,
+		maxPayload: statsd.OptimalUDPPayloadSize, logger: slog.Default()}
 	for _, o := range opts {
 		o(&c)
 	}

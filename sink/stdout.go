@@ -68,7 +68,7 @@ func (s *Stdout) Write(ctx context.Context, b mapper.Batch) error {
 		}
 	}
 	for _, e := range b.Events {
-		ev, err := event(e)
+		ev, err := s.cfg.event(e)
 		if err != nil {
 			s.invalid.add(err)
 			continue

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/sink"
@@ -229,5 +231,68 @@ func TestStdoutConcurrent(t *testing.T) {
 		if _, err := statsdtest.ParseLine(line); err != nil {
 			t.Fatalf("interleaved output: %v", err)
 		}
+	}
+}
+
+// TestTimestampBeforeEpoch: with timestamps on, a point stamped at or before
+// 1970 is dropped as invalid by both sinks, not sent to be stamped "now".
+func TestTimestampBeforeEpoch(t *testing.T) {
+	statsdtest.ClearEnv(t)
+	b := mapper.Batch{Points: []mapper.Point{
+		{Name: "team.gold", Kind: mapper.Gauge, Value: 1, Time: time.Unix(-60, 0)},
+		{Name: "team.gold", Kind: mapper.Gauge, Value: 2, Time: at},
+	}}
+	var out bytes.Buffer
+	s, err := sink.NewStdout(&out, sink.WithTimestamps(true), sink.WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(t.Context(), b); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "lol.team.gold:2|g|T1712326878\n"; out.String() != want {
+		t.Errorf("stdout printed %q, want %q", out.String(), want)
+	}
+	got, st := deliver(t, statsdtest.ListenUDP(t), b, sink.WithTimestamps(true), sink.WithLogger(nil))
+	if len(got) != 1 || got[0] != "lol.team.gold:2|g|T1712326878" || st.Invalid != 1 {
+		t.Errorf("the agent received %q with %d invalid, want only the 1712326878 point and one invalid", got, st.Invalid)
+	}
+}
+
+// TestLongEventFits: an event longer than a UDP payload is cut to fit, "…"
+// marking the cut, so the Agent receives the same line stdout prints,
+// instead of datadog-go dropping it.
+func TestLongEventFits(t *testing.T) {
+	statsdtest.ClearEnv(t)
+	b := mapper.Batch{Events: []mapper.Event{{
+		Title: "Ace — " + strings.Repeat("é", 300), Text: strings.Repeat("Red wiped out blue.\n", 300),
+		Time: at, Tags: []string{"team:red", "moment:ace"}, AggregationKey: "KR_7014499581", AlertType: mapper.AlertInfo,
+	}}}
+	var out bytes.Buffer
+	s, err := sink.NewStdout(&out, sink.WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(t.Context(), b); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	printed := strings.TrimSuffix(out.String(), "\n")
+	got, st := deliver(t, statsdtest.ListenUDP(t), b, sink.WithLogger(nil))
+	if len(got) != 1 || got[0] != printed || st.Invalid != 0 {
+		t.Fatalf("the agent received %d lines (%d invalid), want the one stdout printed:\n%s", len(got), st.Invalid, printed)
+	}
+	ev, err := statsdtest.ParseLine(printed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(printed) > 1432 || !strings.HasSuffix(ev.Text, "…") || !strings.HasPrefix(ev.Title, "Ace — é") || !utf8.ValidString(ev.Title+ev.Text) {
+		t.Errorf("event of %d bytes, title %q, text ending %q: want it under 1432 bytes, cut on a character boundary, marked with …",
+			len(printed), ev.Title, ev.Text[max(0, len(ev.Text)-20):])
 	}
 }

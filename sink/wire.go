@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -48,17 +49,36 @@ func (c *config) sample(p mapper.Point, tc *tagCache) (sample, error) {
 	default:
 		return sample{}, fmt.Errorf("point %s: unknown kind %d", s.name, p.Kind)
 	}
-	// datadog-go rejects timestamps at or before the epoch, and
-	// distributions cannot carry one.
-	if c.timestamps && p.Time.Unix() > 0 && p.Kind != mapper.Distribution {
+	// Distributions cannot carry a timestamp. datadog-go rejects times at
+	// or before the epoch: such a point is dropped, not sent to be stamped
+	// now, which would put it at the wrong time.
+	if c.timestamps && !p.Time.IsZero() && p.Kind != mapper.Distribution {
+		if p.Time.Unix() <= 0 {
+			return sample{}, fmt.Errorf("point %s: time %v is not after 1970", s.name, p.Time)
+		}
 		s.time = p.Time
 	}
 	return s, nil
 }
 
-// event converts e to a datagram-safe statsd.Event. Title and text travel
-// with their byte lengths, so only newlines (which end a datagram line) need
-// care there; the other fields are delimited by "|" and "#".
+// event converts e to a datagram-safe statsd.Event that fits one payload:
+// datadog-go drops an event larger than that, where the stdout sink would
+// print it. Title and text travel with their byte lengths, so only newlines
+// (which end a datagram line) need care there; the other fields are
+// delimited by "|" and "#".
+func (c *config) event(e mapper.Event) (statsd.Event, error) {
+	ev, err := event(e)
+	if err != nil {
+		return ev, err
+	}
+	fitEvent(&ev, c.tags, c.maxPayload-payloadMargin)
+	return ev, nil
+}
+
+// payloadMargin leaves room for what datadog-go adds to an event: DD_ENV,
+// DD_SERVICE and DD_VERSION tags, a container id, a cardinality.
+const payloadMargin = 256
+
 func event(e mapper.Event) (statsd.Event, error) {
 	title := strings.Map(func(r rune) rune {
 		if r == '\n' || r == '\r' {
@@ -82,6 +102,58 @@ func event(e mapper.Event) (statsd.Event, error) {
 		AlertType:      alertType(e.AlertType),
 		Tags:           sanitizeTags(e.Tags),
 	}, nil
+}
+
+// fitEvent shortens the text of ev, then its title, marking each cut with
+// "…", until its line takes at most budget bytes.
+func fitEvent(ev *statsd.Event, globalTags []string, budget int) {
+	for _, field := range []*string{&ev.Text, &ev.Title} {
+		over := eventSize(ev, globalTags) - budget
+		if over <= 0 {
+			return
+		}
+		// Newlines travel as `\n`, so cutting over bytes is enough.
+		*field = cut(*field, len(*field)-over-len(ellipsis)) + ellipsis
+	}
+}
+
+const ellipsis = "…"
+
+// cut returns the longest prefix of s of at most n bytes that ends on a
+// character boundary.
+func cut(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if n >= len(s) {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// eventSize is the length of ev's DogStatsD line, as appendEvent writes it.
+func eventSize(ev *statsd.Event, globalTags []string) int {
+	text := len(ev.Text) + strings.Count(ev.Text, "\n")
+	n := len("_e{,}:|") + len(strconv.Itoa(len(ev.Title))) + len(strconv.Itoa(text)) + len(ev.Title) + text
+	if !ev.Timestamp.IsZero() {
+		n += len("|d:") + len(strconv.FormatInt(ev.Timestamp.Unix(), 10))
+	}
+	if ev.AggregationKey != "" {
+		n += len("|k:") + len(ev.AggregationKey)
+	}
+	n += len("|s:") + len(ev.SourceTypeName) + len("|t:") + len(ev.AlertType)
+	for _, tags := range [][]string{globalTags, ev.Tags} {
+		for _, t := range tags {
+			n += 1 + len(t) // "|#" or ","
+		}
+	}
+	if len(globalTags)+len(ev.Tags) > 0 {
+		n++
+	}
+	return n
 }
 
 // serviceCheck converts sc to a datagram-safe statsd.ServiceCheck named with

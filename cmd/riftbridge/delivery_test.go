@@ -226,7 +226,7 @@ func TestRunDelivery(t *testing.T) {
 func failedTries(stderr, id string) int {
 	n := 0
 	for line := range strings.SplitSeq(stderr, "\n") {
-		if strings.Contains(line, `msg="poll failed" source=matches.fetch`) && strings.Contains(line, id) && strings.Contains(line, "not delivered") {
+		if strings.Contains(line, `msg="poll failed`) && strings.Contains(line, "poller=matches.fetch") && strings.Contains(line, id) && strings.Contains(line, "not delivered") {
 			n++
 		}
 	}

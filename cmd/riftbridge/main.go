@@ -13,17 +13,27 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// One context per signal, to tell them apart in the exit code.
+	term, stopTerm := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	ctx, stopInt := signal.NotifyContext(term, os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	if code == exitInterrupted && term.Err() != nil {
+		code = exitTerminated
+	}
+	stopInt()
+	stopTerm()
 	os.Exit(code)
 }
 
 // Exit codes: 1 for failures at run time, 2 for bad input (flags, config,
-// input files), which retrying will not fix.
+// input files), which retrying will not fix, and the shell's 128 + signal
+// for a command a signal stopped short: a replay (`run` stops on SIGTERM as
+// a service does, with 0).
 const (
-	exitFailure  = 1
-	exitBadInput = 2
+	exitFailure     = 1
+	exitBadInput    = 2
+	exitInterrupted = 128 + 2  // SIGINT
+	exitTerminated  = 128 + 15 // SIGTERM
 )
 
 // badInput marks an error as the user's input being wrong.
@@ -43,8 +53,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "riftbridge: %v\n", err)
 	var bad badInput
-	if errors.As(err, &bad) {
+	switch {
+	case errors.As(err, &bad):
 		return exitBadInput
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		return exitInterrupted
 	}
 	return exitFailure
 }

@@ -99,7 +99,6 @@ func replay(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, l
 	src := &riot.Replay{Recording: rec, Speed: cfg.Replay.Speed}
 	err = src.Run(ctx, func(ctx context.Context, u riot.Update) error {
 		b := m.Frame(&frames[u.Frame], tb)
-		sum.frames++
 		sum.points += len(b.Points)
 		sum.events += len(b.Events)
 		sum.curve.add(frames[u.Frame].Timestamp, b.Points)
@@ -114,10 +113,19 @@ func replay(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, l
 		}
 		// Frame by frame, so a replay into an Agent that is gone stops at
 		// the first frame it lost instead of sending the rest into the void.
-		return out.Flush(ctx)
+		if err := out.Flush(ctx); err != nil {
+			return err
+		}
+		sum.frames++
+		return nil
 	})
 	if bar != nil {
 		_ = bar.Finish()
+	}
+	if ctx.Err() != nil {
+		// Stopped by a signal: what was sent is delivered; say how far it got.
+		return fmt.Errorf("replay %s: stopped after %d of %d frames, each delivered: %w",
+			describeMatch(info, rec), sum.frames, len(frames), context.Cause(ctx))
 	}
 	// The source's errors name the replay and the frame already.
 	if err == nil {

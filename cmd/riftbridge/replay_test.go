@@ -34,7 +34,7 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 // parseAll parses every line strictly and fails the test on the first
 // malformed one.
-func parseAll(t *testing.T, lines []string) []statsdtest.Datagram {
+func parseAll(t testing.TB, lines []string) []statsdtest.Datagram {
 	t.Helper()
 	out := make([]statsdtest.Datagram, 0, len(lines))
 	for _, line := range lines {
@@ -245,6 +245,10 @@ func TestBadInput(t *testing.T) {
 		{"bad sink", []string{"replay", "--timeline", sampleTimeline, "--sink", "kafka"}, `"sink": must be "dogstatsd" or "stdout"`},
 		{"backfill without start", []string{"replay", "--timeline", seedFrame, "--backfill", "--sink", "stdout"}, "--backfill needs the game start time"},
 		{"unknown flag", []string{"replay", "--timelines", sampleTimeline}, "unknown flag: --timelines"},
+		{"a device", []string{"replay", "--timeline", "/dev/zero", "--sink", "stdout"}, "/dev/zero: not a regular file (a device)"},
+		{"a directory", []string{"replay", "--timeline", "testdata", "--sink", "stdout"}, "testdata: not a regular file (a directory)"},
+		{"utf-16", []string{"replay", "--timeline", "testdata/utf16.json", "--sink", "stdout"}, "testdata/utf16.json: the file is UTF-16 or UTF-32 text; save it as UTF-8"},
+		{"repeated frame", []string{"replay", "--timeline", "testdata/repeated-frame.json", "--sink", "stdout"}, "frame 2 at 60021 ms does not come after frame 1 at 60021 ms: frames repeated or out of order"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,7 +31,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.configFile, "config", os.Getenv(config.EnvPrefix+"_CONFIG"), "config file (YAML); env "+config.EnvPrefix+"_CONFIG")
 	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().String("sink", config.SinkDogStatsD, "where points go: dogstatsd or stdout")
-	root.PersistentFlags().String("statsd-addr", "127.0.0.1:8125", "DogStatsD address: host:port, udp://host:port or unix:///path; empty uses DD_DOGSTATSD_URL/DD_AGENT_HOST")
+	root.PersistentFlags().String("statsd-addr", "127.0.0.1:8125", "DogStatsD address: host:port, udp://host:port or unix:///path; empty reads DD_DOGSTATSD_URL/DD_AGENT_HOST; empty or the default prefers the Agent's socket when it exists")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput{err} })
 
 	loadDashboards := func(cmd *cobra.Command) (dashboards.Config, string, *slog.Logger, error) {

@@ -12,6 +12,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -77,7 +81,16 @@ type bridge struct {
 	assignMu sync.Mutex
 }
 
+// gcPercent is the GOGC of `run` unless GOGC says otherwise: a thousand
+// players hold ~15 MB of live heap, which Go's default of 100 lets grow to
+// twice that between collections. The bridge waits on the network; the
+// collector's extra CPU is a fraction of a percent of a core (BENCHMARKS.md).
+const gcPercent = 50
+
 func runBridge(ctx context.Context, cfg *config.Config, configFile string, cmd *cobra.Command, stdout io.Writer, log *slog.Logger) error {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	key, err := cfg.Riot.Key()
 	if err != nil {
 		return badInput{err}
@@ -277,11 +290,24 @@ func (b *bridge) telemetryBatch() mapper.Batch {
 		mapper.MetricBridgePlayers:         float64(total),
 		mapper.MetricBridgePlayersResolved: float64(resolved),
 		mapper.MetricBridgePlayersInGame:   float64(b.pipeline.playersInGame()),
+		mapper.MetricBridgeGoroutines:      float64(runtime.NumGoroutine()),
+		mapper.MetricBridgeHeap:            heapObjectBytes(),
 	}
 	if b.replicas != nil {
 		gauges[mapper.MetricBridgeReplicas] = float64(b.replicas.count())
 	}
 	return b.tel.flush(gauges, time.Now())
+}
+
+// heapObjectBytes reads the heap in use without stopping the world, as
+// runtime.ReadMemStats would.
+func heapObjectBytes() float64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return float64(sample[0].Value.Uint64())
 }
 
 func (b *bridge) flushTelemetryEvery(ctx context.Context) {
@@ -308,14 +334,22 @@ func (b *bridge) serveHealth(ctx context.Context, ln net.Listener) {
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		resolved, total := b.pollers.Resolved()
+		// Riot IDs Riot does not know are a config mistake to report, not
+		// a reason to stay unready forever.
+		unknown := b.pollers.Unknown()
 		check := b.tel.canConnect()
+		held := b.tel.held()
 		switch {
 		case !b.ready.Load():
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 		case check.Status == mapper.CheckCritical:
 			http.Error(w, "riot: "+check.Message, http.StatusServiceUnavailable)
-		case resolved < total:
+		case held != "":
+			http.Error(w, held, http.StatusServiceUnavailable)
+		case resolved+len(unknown) < total:
 			http.Error(w, fmt.Sprintf("resolving players: %d of %d", resolved, total), http.StatusServiceUnavailable)
+		case len(unknown) > 0:
+			fmt.Fprintf(w, "ready: %d players; riot knows no account for %s\n", total, strings.Join(unknown, ", "))
 		default:
 			fmt.Fprintf(w, "ready: %d players\n", total)
 		}

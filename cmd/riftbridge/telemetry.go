@@ -28,7 +28,9 @@ type telemetry struct {
 	unreachable int
 	check       mapper.ServiceCheck
 	// sink is the sink's cumulative counts at the last flush.
-	sink sink.Stats
+	sink  sink.Stats
+	holds map[string]hold // by route
+	now   func() time.Time
 }
 
 var (
@@ -42,6 +44,8 @@ const unreachableAfter = 3
 func newTelemetry() *telemetry {
 	return &telemetry{
 		counts: map[string]*mapper.Point{},
+		holds:  map[string]hold{},
+		now:    time.Now,
 		check:  mapper.ServiceCheck{Name: mapper.CheckCanConnect, Status: mapper.CheckUnknown, Message: "no riot request yet"},
 	}
 }
@@ -89,13 +93,48 @@ func (t *telemetry) setCheck(status mapper.CheckStatus, msg string) {
 }
 
 // Throttled implements riot.Observer.
-func (t *telemetry) Throttled(endpoint, limitType string) {
+func (t *telemetry) Throttled(endpoint, route, limitType string, wait time.Duration) {
 	if limitType == "" {
 		limitType = "untyped"
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.count(mapper.MetricBridgeRateLimited, 1, endpointTag(endpoint), mapper.TagLimitType+":"+mapper.TagValue(limitType))
+	if wait >= holdNotReady {
+		until := t.now().Add(wait)
+		if h := t.holds[route]; until.After(h.until) {
+			t.holds[route] = hold{until: until, limitType: limitType}
+		}
+	}
+}
+
+// holdNotReady is the shortest Retry-After that makes /readyz fail while
+// it runs: shorter ones are routine pacing, longer ones stop the players
+// of a route.
+const holdNotReady = time.Minute
+
+// hold is a long Retry-After on one route.
+type hold struct {
+	until     time.Time
+	limitType string
+}
+
+// held describes the routes Riot holds back with a long Retry-After now,
+// or "" when none is.
+func (t *telemetry) held() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	var out []string
+	for _, route := range slices.Sorted(maps.Keys(t.holds)) {
+		h := t.holds[route]
+		if !now.Before(h.until) {
+			delete(t.holds, route)
+			continue
+		}
+		out = append(out, fmt.Sprintf("riot holds %s back for %v more (429 %s)", route, h.until.Sub(now).Round(time.Second), h.limitType))
+	}
+	return strings.Join(out, "; ")
 }
 
 // Waited implements riot.Observer.
@@ -114,7 +153,7 @@ func (t *telemetry) Retried(endpoint string) {
 
 // Polled implements riot.PollObserver.
 func (t *telemetry) Polled(source string, d time.Duration, err error) {
-	tag := mapper.TagSource + ":" + mapper.TagValue(source)
+	tag := mapper.TagPoller + ":" + mapper.TagValue(source)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.sample(mapper.MetricBridgePollDuration, d, tag)
@@ -134,7 +173,7 @@ func (t *telemetry) stateUnavailable(source string, err error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.count(mapper.MetricBridgeStateUnavailable, 1, mapper.TagSource+":"+mapper.TagValue(source))
+	t.count(mapper.MetricBridgeStateUnavailable, 1, mapper.TagPoller+":"+mapper.TagValue(source))
 }
 
 // unavailable tells whether err comes from Redis being unreachable, for the
@@ -147,7 +186,7 @@ func unavailable(err error) bool {
 func (t *telemetry) Skipped(source string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.count(mapper.MetricBridgePollSkipped, 1, mapper.TagSource+":"+mapper.TagValue(source))
+	t.count(mapper.MetricBridgePollSkipped, 1, mapper.TagPoller+":"+mapper.TagValue(source))
 }
 
 // emitted records what the pipeline handed to the sink.

@@ -21,9 +21,14 @@ const (
 // typeApplication is the X-Rate-Limit-Type of a 429 charged to the whole key.
 const typeApplication = "application"
 
-// maxWait bounds parsed windows and Retry-After values so a garbled header
-// cannot overflow a time.Duration or park a route for years.
+// maxWait bounds parsed windows so a garbled header cannot overflow a
+// time.Duration or park a route for years.
 const maxWait = 24 * time.Hour
+
+// MaxRetryAfter bounds the wait a 429 imposes: Riot's longest window is ten
+// minutes, so a longer Retry-After is garbled or hostile, and honouring it
+// would stop a route for as long as it says.
+const MaxRetryAfter = 10 * time.Minute
 
 // Limit is one fixed window of a Riot rate limit: Count requests per Window.
 // From a count header, Count is the number already used in that window.
@@ -84,20 +89,26 @@ func eachLimit(header string, minCount int, fn func(Limit)) error {
 }
 
 // retryAfter reads a Retry-After value: Riot sends integer seconds, the HTTP
-// date form is accepted too. ok is false when the value is absent or invalid.
-func retryAfter(v string, now time.Time) (d time.Duration, ok bool) {
+// date form is accepted too. The wait d is at most MaxRetryAfter; asked is
+// what the header said when that was longer, else 0. ok is false when the
+// value is absent or invalid.
+func retryAfter(v string, now time.Time) (d, asked time.Duration, ok bool) {
 	v = strings.TrimSpace(v)
 	if v == "" {
-		return 0, false
+		return 0, 0, false
 	}
 	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
 		if s < 0 {
-			return 0, false
+			return 0, 0, false
 		}
-		return min(time.Duration(s), maxWait/time.Second) * time.Second, true
+		d = min(time.Duration(s), maxWait/time.Second) * time.Second
+	} else if t, err := http.ParseTime(v); err == nil {
+		d = min(max(t.Sub(now), 0), maxWait)
+	} else {
+		return 0, 0, false
 	}
-	if t, err := http.ParseTime(v); err == nil {
-		return min(max(t.Sub(now), 0), maxWait), true
+	if d > MaxRetryAfter {
+		return MaxRetryAfter, d, true
 	}
-	return 0, false
+	return d, 0, true
 }

@@ -273,12 +273,7 @@ func (res *reservation) Done(status int, h http.Header) error {
 	if throttled == nil {
 		return nil
 	}
-	level := slog.LevelInfo
-	if throttled.Type == typeApplication || throttled.Type == "method" {
-		level = slog.LevelWarn
-	}
-	l.log.Log(context.Background(), level, "rate limited by riot", "route", r.name, "method", res.method,
-		"type", throttled.Type, "retry_after", throttled.RetryAfter, "paced", throttled.Paced)
+	logThrottle(l.log, throttled)
 	return throttled
 }
 
@@ -315,9 +310,28 @@ type ThrottleError struct {
 	Route, Method string
 	// Type is X-Rate-Limit-Type: "application", "method", "service", or ""
 	// when Riot's backend throttled.
-	Type       string
-	RetryAfter time.Duration
-	Paced      bool
+	Type string
+	// RetryAfter is the wait, at most MaxRetryAfter; Asked is what Riot
+	// asked for when that was longer, else 0.
+	RetryAfter, Asked time.Duration
+	Paced             bool
+}
+
+// logThrottle logs a 429: at warn when it is the key's own doing (an
+// application or method limit) or Riot asked for a wait longer than
+// MaxRetryAfter, at info when Riot's service or backend throttled.
+func logThrottle(log *slog.Logger, e *ThrottleError) {
+	if e.Asked > 0 {
+		log.Warn("riot asked for a wait longer than its longest window; waiting the cap instead", "route", e.Route, "method", e.Method,
+			"type", e.Type, "retry_after", e.Asked, "waiting", e.RetryAfter)
+		return
+	}
+	level := slog.LevelInfo
+	if e.Type == typeApplication || e.Type == "method" {
+		level = slog.LevelWarn
+	}
+	log.Log(context.Background(), level, "rate limited by riot", "route", e.Route, "method", e.Method,
+		"type", e.Type, "retry_after", e.RetryAfter, "paced", e.Paced)
 }
 
 func (e *ThrottleError) Error() string {
@@ -409,7 +423,7 @@ func (r *route) broadcast() {
 // and for an untyped 429 that still carries Retry-After.
 func (r *route) throttle(m *budget, method string, h http.Header, now time.Time) *ThrottleError {
 	e := &ThrottleError{Route: r.name, Method: method, Type: h.Get(headerLimitType)}
-	e.RetryAfter, e.Paced = retryAfter(h.Get(headerRetryAfter), now)
+	e.RetryAfter, e.Asked, e.Paced = retryAfter(h.Get(headerRetryAfter), now)
 	if e.Paced {
 		b := m
 		if e.Type == typeApplication {

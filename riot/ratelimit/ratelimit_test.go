@@ -574,6 +574,13 @@ func TestThrottled(t *testing.T) {
 			retryAfter: 2 * time.Second,
 		},
 		{
+			name:       "a Retry-After beyond Riot's longest window is cut to MaxRetryAfter",
+			header:     header("X-Rate-Limit-Type", "application", "Retry-After", "999999"),
+			wantErr:    ratelimit.ThrottleError{Route: "kr", Method: "a", Type: "application", RetryAfter: ratelimit.MaxRetryAfter, Asked: 24 * time.Hour, Paced: true},
+			wantBlock:  []string{"kr a", "kr b"},
+			retryAfter: ratelimit.MaxRetryAfter,
+		},
+		{
 			name:    "backend throttling leaves the backoff to the caller",
 			header:  http.Header{},
 			wantErr: ratelimit.ThrottleError{Route: "kr", Method: "a"},

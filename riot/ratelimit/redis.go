@@ -6,7 +6,6 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -280,7 +279,7 @@ func (p *sharedPermit) Done(status int, h http.Header) error {
 	)
 	if status == http.StatusTooManyRequests {
 		throttled = &ThrottleError{Route: p.route, Method: p.method, Type: h.Get(headerLimitType)}
-		throttled.RetryAfter, throttled.Paced = retryAfter(h.Get(headerRetryAfter), s.clock.Now())
+		throttled.RetryAfter, throttled.Asked, throttled.Paced = retryAfter(h.Get(headerRetryAfter), s.clock.Now())
 		if throttled.Paced && throttled.RetryAfter > 0 {
 			block, blockFor = "method", throttled.RetryAfter
 			if throttled.Type == typeApplication {
@@ -301,12 +300,7 @@ func (p *sharedPermit) Done(status int, h http.Header) error {
 	if err != nil {
 		throttled.Paced = false
 	}
-	level := slog.LevelInfo
-	if throttled.Type == typeApplication || throttled.Type == "method" {
-		level = slog.LevelWarn
-	}
-	s.log.Log(context.Background(), level, "rate limited by riot", "route", p.route, "method", p.method,
-		"type", throttled.Type, "retry_after", throttled.RetryAfter, "paced", throttled.Paced)
+	logThrottle(s.log, throttled)
 	if err != nil {
 		return errors.Join(throttled, err)
 	}

@@ -266,6 +266,12 @@ func TestSharedThrottled(t *testing.T) {
 			wantBlock: []string{"kr a"},
 		},
 		{
+			name:      "a Retry-After beyond Riot's longest window is cut to MaxRetryAfter",
+			header:    header("X-Rate-Limit-Type", "method", "Retry-After", "999999"),
+			wantErr:   ratelimit.ThrottleError{Route: "kr", Method: "a", Type: "method", RetryAfter: ratelimit.MaxRetryAfter, Asked: 24 * time.Hour, Paced: true},
+			wantBlock: []string{"kr a"},
+		},
+		{
 			name:    "backend throttling leaves the backoff to the caller",
 			header:  http.Header{},
 			wantErr: ratelimit.ThrottleError{Route: "kr", Method: "a"},
