@@ -14,7 +14,6 @@ import (
 	"github.com/riftbridge/riftbridge/dashboards"
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/riot"
-	"github.com/riftbridge/riftbridge/riot/ratelimit"
 	"github.com/riftbridge/riftbridge/sink"
 )
 
@@ -253,7 +252,7 @@ func (c *Config) Validate() error {
 	if c.Statsd.UDPDatagramsPerSecond < 0 || c.Statsd.UDPDatagramsPerSecond > 1_000_000 {
 		bad("statsd.udp_datagrams_per_second", "must be between 0 (unpaced) and 1000000, not %d", c.Statsd.UDPDatagramsPerSecond)
 	}
-	if err := checkNamespace(c.Metrics.Namespace); err != nil {
+	if err := sink.CheckNamespace(c.Metrics.Prefix()); err != nil {
 		bad("metrics.namespace", "%v", err)
 	}
 	for _, tag := range c.Metrics.Tags {
@@ -289,7 +288,7 @@ func (c *Config) Validate() error {
 	if c.Riot.MaxRetries < 1 || c.Riot.MaxRetries > 10 {
 		bad("riot.max_retries", "must be between 1 and 10, not %d", c.Riot.MaxRetries)
 	}
-	if _, err := ratelimit.ParseLimits(c.Riot.AppRateLimit); err != nil || c.Riot.AppRateLimit == "" {
+	if _, err := riot.ParseLimits(c.Riot.AppRateLimit); err != nil || c.Riot.AppRateLimit == "" {
 		bad("riot.app_rate_limit", "must be count:seconds pairs such as 20:1,100:120, not %q", c.Riot.AppRateLimit)
 	}
 	seen := map[Player]int{} // by Riot ID and platform as Riot compares them: the index
@@ -396,21 +395,4 @@ func tagKeys() []string {
 	keys = append(keys, mapper.TagMoment)
 	slices.Sort(keys)
 	return keys
-}
-
-func checkNamespace(ns string) error {
-	trimmed := strings.TrimSuffix(ns, ".")
-	if trimmed == "" {
-		return nil
-	}
-	for i, r := range trimmed {
-		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
-		if i == 0 && !letter {
-			return fmt.Errorf("%q must start with a letter", ns)
-		}
-		if !letter && !(r >= '0' && r <= '9') && r != '_' && r != '.' {
-			return fmt.Errorf("%q may hold only ASCII letters, digits, _ and .", ns)
-		}
-	}
-	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -15,6 +14,7 @@ import (
 	"github.com/DataDog/datadog-api-client-go/v2/api/datadog"
 	"github.com/DataDog/datadog-api-client-go/v2/api/datadogV1"
 
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
 	"github.com/riftbridge/riftbridge/dashboards/downtime"
 )
 
@@ -60,20 +60,25 @@ var sites = map[string]string{
 // ErrForbidden is Datadog refusing the keys.
 var ErrForbidden = errors.New("403 Forbidden: check DD_API_KEY, DD_APP_KEY and DD_SITE")
 
-// ClientOptions say where and as whom to push.
-type ClientOptions struct {
-	// Site is DD_SITE: datadoghq.com (default), datadoghq.eu, us3, us5, ap1,
-	// ap2, ddog-gov, or the full site host.
-	Site string
-	// APIURL replaces the site's API address, for proxies and tests.
-	APIURL string
-	// APIKey and AppKey (DD_API_KEY, DD_APP_KEY) authenticate every request.
-	APIKey, AppKey string
-	// HTTPClient makes the requests; nil means one with a 30 s timeout.
-	HTTPClient *http.Client
-	// Logger gets a debug line per change; nil discards.
-	Logger *slog.Logger
+// ClientOption configures a Client.
+type ClientOption func(*clientOptions)
+
+type clientOptions struct {
+	site, apiURL string
+	hc           *http.Client
 }
+
+// WithSite pushes to a Datadog site, as DD_SITE names it: datadoghq.com
+// (the default), datadoghq.eu, us3, us5, ap1, ap2, ddog-gov, or the full
+// site host.
+func WithSite(site string) ClientOption { return func(o *clientOptions) { o.site = site } }
+
+// WithAPIURL replaces the site's API address, for proxies and tests.
+func WithAPIURL(u string) ClientOption { return func(o *clientOptions) { o.apiURL = u } }
+
+// WithHTTPClient sets the client that makes the requests. Default: one
+// with a 30 s timeout.
+func WithHTTPClient(hc *http.Client) ClientOption { return func(o *clientOptions) { o.hc = hc } }
 
 // Client reads and writes riftbridge's objects in one Datadog organisation.
 type Client struct {
@@ -85,39 +90,39 @@ type Client struct {
 	log        *slog.Logger
 }
 
-// NewClient checks the options and returns a client; it makes no request.
-func NewClient(o ClientOptions) (*Client, error) {
-	if o.APIKey == "" || o.AppKey == "" {
+// NewClient returns a client authenticated by the API and application
+// keys (DD_API_KEY, DD_APP_KEY), logging a debug line per change to set's
+// logger; it makes no request.
+func NewClient(apiKey, appKey string, set telemetry.Settings, opts ...ClientOption) (*Client, error) {
+	if apiKey == "" || appKey == "" {
 		return nil, errors.New("DD_API_KEY and DD_APP_KEY must both be set")
 	}
-	hc := o.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
+	o := clientOptions{hc: &http.Client{Timeout: 30 * time.Second}}
+	for _, opt := range opts {
+		opt(&o)
 	}
-	log := o.Logger
-	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
+	hc := o.hc
+	log := set.Defaults().Logger
 	cfg := datadog.NewConfiguration()
 	cfg.HTTPClient = hc
 	c := &Client{
-		keys: map[string]datadog.APIKey{"apiKeyAuth": {Key: o.APIKey}, "appKeyAuth": {Key: o.AppKey}},
+		keys: map[string]datadog.APIKey{"apiKeyAuth": {Key: apiKey}, "appKeyAuth": {Key: appKey}},
 		log:  log,
 	}
 	var base string
-	if o.APIURL != "" {
-		u, err := url.Parse(o.APIURL)
+	if o.apiURL != "" {
+		u, err := url.Parse(o.apiURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("api url %q is not an http(s) URL", o.APIURL)
+			return nil, fmt.Errorf("api url %q is not an http(s) URL", o.apiURL)
 		}
 		base = strings.TrimSuffix(u.String(), "/")
 		cfg.Servers = datadog.ServerConfigurations{{URL: base}}
 	} else {
 		site := sites["datadoghq.com"]
-		if o.Site != "" {
+		if o.site != "" {
 			var ok bool
-			if site, ok = sites[o.Site]; !ok {
-				return nil, fmt.Errorf("DD_SITE %q is not a Datadog site (datadoghq.com, datadoghq.eu, us3, us5, ap1, ap2, ddog-gov)", o.Site)
+			if site, ok = sites[o.site]; !ok {
+				return nil, fmt.Errorf("DD_SITE %q is not a Datadog site (datadoghq.com, datadoghq.eu, us3, us5, ap1, ap2, ddog-gov)", o.site)
 			}
 		}
 		base = "https://api." + site
@@ -126,7 +131,7 @@ func NewClient(o ClientOptions) (*Client, error) {
 	api := datadog.NewAPIClient(cfg)
 	c.dashboards = datadogV1.NewDashboardsApi(api)
 	c.monitors = datadogV1.NewMonitorsApi(api)
-	c.downtimes = downtime.NewClient(base, o.APIKey, o.AppKey, hc)
+	c.downtimes = downtime.NewClient(base, apiKey, appKey, hc)
 	return c, nil
 }
 

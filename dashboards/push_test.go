@@ -14,6 +14,7 @@ import (
 	"github.com/DataDog/datadog-api-client-go/v2/api/datadog"
 	"github.com/DataDog/datadog-api-client-go/v2/api/datadogV1"
 
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
 	"github.com/riftbridge/riftbridge/dashboards/ddtest"
 	"github.com/riftbridge/riftbridge/dashboards/downtime"
 )
@@ -25,7 +26,7 @@ const (
 
 func newTestClient(t *testing.T, srv *ddtest.Server, apiKey string) *Client {
 	t.Helper()
-	c, err := NewClient(ClientOptions{APIURL: srv.URL, APIKey: apiKey, AppKey: testAppKey})
+	c, err := NewClient(apiKey, testAppKey, telemetry.Settings{}, WithAPIURL(srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,20 +362,21 @@ func TestPushRestoresEditedDashboard(t *testing.T) {
 
 func TestNewClientOptions(t *testing.T) {
 	cases := []struct {
-		name string
-		o    ClientOptions
-		want string
+		name           string
+		apiKey, appKey string
+		opts           []ClientOption
+		want           string
 	}{
-		{"no keys", ClientOptions{}, "DD_API_KEY and DD_APP_KEY must both be set"},
-		{"no app key", ClientOptions{APIKey: testAPIKey}, "DD_API_KEY and DD_APP_KEY must both be set"},
-		{"unknown site", ClientOptions{APIKey: testAPIKey, AppKey: testAppKey, Site: "example.com"}, `DD_SITE "example.com" is not a Datadog site`},
-		{"bad api url", ClientOptions{APIKey: testAPIKey, AppKey: testAppKey, APIURL: "127.0.0.1:8080"}, `api url "127.0.0.1:8080" is not an http(s) URL`},
-		{"short site", ClientOptions{APIKey: testAPIKey, AppKey: testAppKey, Site: "us5"}, ""},
-		{"eu site", ClientOptions{APIKey: testAPIKey, AppKey: testAppKey, Site: "datadoghq.eu"}, ""},
+		{"no keys", "", "", nil, "DD_API_KEY and DD_APP_KEY must both be set"},
+		{"no app key", testAPIKey, "", nil, "DD_API_KEY and DD_APP_KEY must both be set"},
+		{"unknown site", testAPIKey, testAppKey, []ClientOption{WithSite("example.com")}, `DD_SITE "example.com" is not a Datadog site`},
+		{"bad api url", testAPIKey, testAppKey, []ClientOption{WithAPIURL("127.0.0.1:8080")}, `api url "127.0.0.1:8080" is not an http(s) URL`},
+		{"short site", testAPIKey, testAppKey, []ClientOption{WithSite("us5")}, ""},
+		{"eu site", testAPIKey, testAppKey, []ClientOption{WithSite("datadoghq.eu")}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := NewClient(tc.o)
+			_, err := NewClient(tc.apiKey, tc.appKey, telemetry.Settings{}, tc.opts...)
 			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 				t.Errorf("NewClient() error = %v, want %q", err, tc.want)
 			}
@@ -397,7 +399,7 @@ func (r *siteRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestSiteSelectsAPIHost(t *testing.T) {
 	for site, host := range map[string]string{"": "api.datadoghq.com", "eu": "api.datadoghq.eu", "us3": "api.us3.datadoghq.com", "ddog-gov": "api.ddog-gov.com"} {
 		rec := &siteRecorder{}
-		c, err := NewClient(ClientOptions{Site: site, APIKey: testAPIKey, AppKey: testAppKey, HTTPClient: &http.Client{Transport: rec}})
+		c, err := NewClient(testAPIKey, testAppKey, telemetry.Settings{}, WithSite(site), WithHTTPClient(&http.Client{Transport: rec}))
 		if err != nil {
 			t.Fatal(err)
 		}

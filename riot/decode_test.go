@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/riftbridge/riftbridge/bridge/bridgetest"
 )
 
 const (
@@ -15,15 +16,6 @@ const (
 	seedFrames     = "../samples/seed_frame_interval.json"
 	seedEvents     = "../samples/seed_event_interval.json"
 )
-
-func readFixture(tb testing.TB, path string) []byte {
-	tb.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return data
-}
 
 func eventCounts(tl *Timeline) map[string]int {
 	counts := map[string]int{}
@@ -36,7 +28,7 @@ func eventCounts(tl *Timeline) map[string]int {
 }
 
 func TestDecodeTimelineSample(t *testing.T) {
-	tl, err := DecodeTimeline(readFixture(t, sampleTimeline), sampleTimeline)
+	tl, err := DecodeTimeline(bridgetest.ReadFile(t, sampleTimeline), sampleTimeline)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +72,7 @@ func TestDecodeTimelineSample(t *testing.T) {
 }
 
 func TestDecodeMatchSample(t *testing.T) {
-	m, err := DecodeMatch(readFixture(t, sampleMatch), sampleMatch)
+	m, err := DecodeMatch(bridgetest.ReadFile(t, sampleMatch), sampleMatch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +104,7 @@ func (c decodeCase) input(t *testing.T) ([]byte, string) {
 	if c.file == "" {
 		return []byte(c.data), "inline.json"
 	}
-	return readFixture(t, c.file), c.file
+	return bridgetest.ReadFile(t, c.file), c.file
 }
 
 func checkDecodeErr(t *testing.T, c decodeCase, file string, err error) {
@@ -325,7 +317,7 @@ func TestDecodeTimelineFragments(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(filepath.Base(c.file), func(t *testing.T) {
-			tl, err := DecodeTimeline(readFixture(t, c.file), c.file)
+			tl, err := DecodeTimeline(bridgetest.ReadFile(t, c.file), c.file)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -368,7 +360,7 @@ func TestFragmentTimestamp(t *testing.T) {
 
 func TestDecodeTimelineKeepsUnknownEvents(t *testing.T) {
 	const file = "testdata/unknown_event/timeline.json"
-	tl, err := DecodeTimeline(readFixture(t, file), file)
+	tl, err := DecodeTimeline(bridgetest.ReadFile(t, file), file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +392,7 @@ func FuzzDecodeTimeline(f *testing.F) {
 		"testdata/arena/timeline.json", "testdata/aborted/timeline.json", "testdata/malformed/timeline.json",
 		"testdata/truncated/timeline.json", "testdata/unknown_event/timeline.json",
 	} {
-		f.Add(readFixture(f, file))
+		f.Add(bridgetest.ReadFile(f, file))
 	}
 	for _, s := range []string{"", "null", "{}", "[]", `{"1":{}}`, `[{"timestamp":9223372036854775807}]`} {
 		f.Add([]byte(s))
@@ -418,7 +410,7 @@ func FuzzDecodeTimeline(f *testing.F) {
 }
 
 func BenchmarkDecodeTimeline(b *testing.B) {
-	data := readFixture(b, sampleTimeline)
+	data := bridgetest.ReadFile(b, sampleTimeline)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -430,7 +422,7 @@ func BenchmarkDecodeTimeline(b *testing.B) {
 
 // BenchmarkDecodeTimelineStdlib is the floor DecodeTimeline is measured against.
 func BenchmarkDecodeTimelineStdlib(b *testing.B) {
-	data := readFixture(b, sampleTimeline)
+	data := bridgetest.ReadFile(b, sampleTimeline)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -114,8 +114,8 @@ func fileKind(m fs.FileMode) string {
 	return m.Type().String()
 }
 
-// name identifies the recording in errors: its match id, else its first file.
-func (r *Recording) name() string {
+// Name identifies the recording in errors: its match id, else its first file.
+func (r *Recording) Name() string {
 	if r.Match != nil && r.Match.Metadata.MatchID != "" {
 		return r.Match.Metadata.MatchID
 	}

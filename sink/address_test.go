@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/riftbridge/riftbridge/bridge/bridgetest"
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
 	"github.com/riftbridge/riftbridge/sink"
 	"github.com/riftbridge/riftbridge/sink/statsdtest"
 )
@@ -88,7 +90,7 @@ func TestDogStatsDPrefersAgentSocket(t *testing.T) {
 	statsdtest.ClearEnv(t)
 	srv := statsdtest.ListenUnix(t)
 	t.Setenv("DD_DOGSTATSD_SOCKET", strings.TrimPrefix(srv.Addr(), "unix://"))
-	s, err := sink.NewDogStatsD(sink.DefaultAddress, testOptions()...)
+	s, err := sink.NewDogStatsD(sink.DefaultAddress, telemetry.Settings{}, testOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +100,7 @@ func TestDogStatsDPrefersAgentSocket(t *testing.T) {
 	if err := s.Write(t.Context(), fixture()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
+	if err := s.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	got, err := srv.Sync(waitContext(t))
@@ -116,12 +118,12 @@ func TestDogStatsDUnpacedWarns(t *testing.T) {
 	statsdtest.ClearEnv(t)
 	srv := statsdtest.ListenUDP(t)
 	for _, pace := range []int{0, sink.DefaultUDPDatagramsPerSecond} {
-		var logs syncBuffer
-		s, err := sink.NewDogStatsD(srv.Addr(), testOptions(sink.WithUDPRate(pace), sink.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))...)
+		var logs bridgetest.SyncBuffer
+		s, err := sink.NewDogStatsD(srv.Addr(), telemetry.Settings{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, testOptions(sink.WithUDPRate(pace))...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Close(); err != nil {
+		if err := s.Close(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		warned := strings.Count(logs.String(), "level=WARN") == 1 && strings.Contains(logs.String(), "udp is not paced")

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
 )
 
 // Defaults of the DogStatsD sink's delivery.
@@ -217,17 +219,21 @@ func (e *undeliveredError) Unwrap() error { return e.cause }
 type delivery struct {
 	payloadsWritten, payloadsRetried, payloadsDropped atomic.Uint64
 	pointsWritten, pointsDropped                      atomic.Uint64
+	transport                                         string
+	obs                                               telemetry.Observer
 
 	mu        sync.Mutex
 	lastCause error // the latest drop's cause
 }
 
 func (d *delivery) written(p []byte, retried bool) {
+	points := countPoints(p)
 	d.payloadsWritten.Add(1)
-	d.pointsWritten.Add(uint64(countPoints(p)))
+	d.pointsWritten.Add(uint64(points))
 	if retried {
 		d.payloadsRetried.Add(1)
 	}
+	d.obs.Written(d.transport, points, retried)
 }
 
 func (d *delivery) dropped(payloads, points int, cause error) {
@@ -236,6 +242,7 @@ func (d *delivery) dropped(payloads, points int, cause error) {
 	d.mu.Unlock()
 	d.payloadsDropped.Add(uint64(payloads))
 	d.pointsDropped.Add(uint64(points))
+	d.obs.Dropped(d.transport, points)
 }
 
 func (d *delivery) cause() error {

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riftbridge/riftbridge/bridge/bridgetest"
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/riot"
 	"github.com/riftbridge/riftbridge/sink"
@@ -51,7 +53,7 @@ func sampleFrames(t testing.TB) []mapper.Batch {
 func stdoutLines(t testing.TB, frames []mapper.Batch) []string {
 	t.Helper()
 	var buf bytes.Buffer
-	s, err := sink.NewStdout(&buf, sink.WithTimestamps(true), sink.WithLogger(nil))
+	s, err := sink.NewStdout(&buf, telemetry.Settings{}, sink.WithTimestamps(true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +62,7 @@ func stdoutLines(t testing.TB, frames []mapper.Batch) []string {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Close(); err != nil {
+	if err := s.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	return strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
@@ -163,8 +165,8 @@ func TestDeliveryWholeMatch(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			statsdtest.ClearEnv(t)
 			addr, listen := tt.listen(t)
-			var logs syncBuffer
-			s, err := sink.NewDogStatsD(addr, testOptions(sink.WithTimestamps(true), sink.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))...)
+			var logs bridgetest.SyncBuffer
+			s, err := sink.NewDogStatsD(addr, telemetry.Settings{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, testOptions(sink.WithTimestamps(true))...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +179,7 @@ func TestDeliveryWholeMatch(t *testing.T) {
 			if err := sendFrames(t, s, frames); err != nil {
 				t.Fatalf("%v\nlog:\n%s", err, logs.String())
 			}
-			if err := s.Close(); err != nil {
+			if err := s.Close(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 			checkAllArrived(t, <-srv, want)
@@ -206,7 +208,7 @@ func BenchmarkDeliveryUDPPace(b *testing.B) {
 			received, seconds, datagrams := 0, 0.0, uint64(0)
 			for b.Loop() {
 				srv := statsdtest.ListenUDP(b, statsdtest.DefaultBuffer())
-				s, err := sink.NewDogStatsD(srv.Addr(), testOptions(sink.WithTimestamps(true), sink.WithUDPRate(pace), sink.WithLogger(nil))...)
+				s, err := sink.NewDogStatsD(srv.Addr(), telemetry.Settings{}, testOptions(sink.WithTimestamps(true), sink.WithUDPRate(pace))...)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -214,7 +216,7 @@ func BenchmarkDeliveryUDPPace(b *testing.B) {
 				if err := sendFrames(b, s, frames); err != nil {
 					b.Fatal(err)
 				}
-				if err := s.Close(); err != nil {
+				if err := s.Close(context.Background()); err != nil {
 					b.Fatal(err)
 				}
 				seconds += time.Since(start).Seconds()
@@ -256,14 +258,14 @@ func BenchmarkDeliverMatch(b *testing.B) {
 			srv := tr.listen(b, append(tr.opts, statsdtest.DefaultBuffer())...)
 			var payloads uint64
 			for b.Loop() {
-				s, err := sink.NewDogStatsD(srv.Addr(), testOptions(sink.WithTimestamps(true), sink.WithLogger(nil))...)
+				s, err := sink.NewDogStatsD(srv.Addr(), telemetry.Settings{}, testOptions(sink.WithTimestamps(true))...)
 				if err != nil {
 					b.Fatal(err)
 				}
 				if err := sendFrames(b, s, frames); err != nil {
 					b.Fatal(err)
 				}
-				if err := s.Close(); err != nil {
+				if err := s.Close(context.Background()); err != nil {
 					b.Fatal(err)
 				}
 				payloads += s.Stats().PayloadsWritten
@@ -302,14 +304,14 @@ func BenchmarkDeliveryStatsdExporter(b *testing.B) {
 				for lines() < 0 {
 					time.Sleep(20 * time.Millisecond)
 				}
-				s, err := sink.NewDogStatsD(udp, testOptions(sink.WithTimestamps(true), sink.WithUDPRate(pace), sink.WithLogger(nil))...)
+				s, err := sink.NewDogStatsD(udp, telemetry.Settings{}, testOptions(sink.WithTimestamps(true), sink.WithUDPRate(pace))...)
 				if err != nil {
 					b.Fatal(err)
 				}
 				if err := sendFrames(b, s, frames); err != nil {
 					b.Fatal(err)
 				}
-				if err := s.Close(); err != nil {
+				if err := s.Close(context.Background()); err != nil {
 					b.Fatal(err)
 				}
 				// Until the count stops moving.
@@ -371,11 +373,11 @@ func exporterLines(b *testing.B, web string) float64 {
 func TestDogStatsDFlushGivesUpWithContext(t *testing.T) {
 	statsdtest.ClearEnv(t)
 	path := filepath.Join(t.TempDir(), "dsd.socket")
-	s, err := sink.NewDogStatsD("unix://"+path, testOptions(sink.WithTimestamps(true), sink.WithPatience(time.Hour), sink.WithLogger(nil))...)
+	s, err := sink.NewDogStatsD("unix://"+path, telemetry.Settings{}, testOptions(sink.WithTimestamps(true), sink.WithPatience(time.Hour))...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer s.Close(t.Context())
 	if err := s.Write(t.Context(), fixture()); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/DataDog/datadog-go/v5/statsd"
 	"golang.org/x/time/rate"
 
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
 	"github.com/riftbridge/riftbridge/mapper"
 )
 
@@ -76,8 +77,8 @@ type Stats struct {
 // ResolveAddress: "host:port" or "udp://host:port" for UDP,
 // "unix:///path/to.socket" for a Unix socket, "" for the environment, or
 // DefaultAddress, which prefers the Agent's socket when it exists.
-func NewDogStatsD(addr string, opts ...Option) (*DogStatsD, error) {
-	cfg, err := newConfig(opts)
+func NewDogStatsD(addr string, set telemetry.Settings, opts ...Option) (*DogStatsD, error) {
+	cfg, err := newConfig(set, opts)
 	if err != nil {
 		return nil, fmt.Errorf("dogstatsd: %w", err)
 	}
@@ -88,8 +89,9 @@ func NewDogStatsD(addr string, opts ...Option) (*DogStatsD, error) {
 		}
 	}
 	s.addr = s.endpoint.String()
-	log := cfg.logger.With("addr", s.addr)
-	s.invalid = faults{log: log, msg: "dogstatsd: dropping invalid data; further drops are only counted"}
+	log := cfg.set.Logger.With("addr", s.addr)
+	s.invalid = faults{log: log, msg: "dogstatsd: dropping invalid data; further drops are only counted",
+		report: func() { cfg.set.Observer.Rejected("dogstatsd") }}
 	s.undelivered = faults{log: log, msg: "dogstatsd: datadog-go dropped a payload; further drops are only counted"}
 	if s.client != nil {
 		return s, nil
@@ -116,7 +118,8 @@ func NewDogStatsD(addr string, opts ...Option) (*DogStatsD, error) {
 			log.Warn("dogstatsd: udp is not paced (statsd.udp_datagrams_per_second: 0): an agent that falls behind loses datagrams without a word")
 		}
 	}
-	s.writer = newAgentWriter(sock, s.addr, s.cfg.patience, pace, &s.counts, s.cfg.logger)
+	s.counts.transport, s.counts.obs = s.endpoint.Transport, cfg.set.Observer
+	s.writer = newAgentWriter(sock, s.addr, s.cfg.patience, pace, &s.counts, s.cfg.set.Logger)
 	// The sink's settings come last so that they win over pass-through ones.
 	statsdOpts := append(append(sizes, statsd.WithWorkersCount(1)), cfg.statsdOpts...)
 	statsdOpts = append(statsdOpts, statsd.WithTags(cfg.tags), statsd.WithErrorHandler(s.handleError))
@@ -277,10 +280,10 @@ func (s *DogStatsD) report() error {
 	return fmt.Errorf("dogstatsd %s: %w: %d payloads (%d points): %w", s.addr, ErrUndelivered, n, p, s.counts.cause())
 }
 
-// Close flushes, waiting for the Agent at most the patience, closes the
-// client and makes later writes fail; it reports undelivered payloads as
-// Flush does. Closing again returns nil.
-func (s *DogStatsD) Close() error {
+// Close flushes, waiting for the Agent at most the patience and no longer
+// than ctx, closes the client and makes later writes fail; it reports
+// undelivered payloads as Flush does. Closing again returns nil.
+func (s *DogStatsD) Close(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -289,6 +292,7 @@ func (s *DogStatsD) Close() error {
 	s.closed = true
 	if s.writer != nil {
 		s.writer.resume()
+		defer context.AfterFunc(ctx, s.writer.abandon)()
 	}
 	if err := s.client.Close(); err != nil {
 		return errors.Join(fmt.Errorf("dogstatsd %s: close: %w", s.addr, err), s.report())

@@ -1,7 +1,6 @@
 package sink_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/DataDog/datadog-go/v5/statsd"
 
+	"github.com/riftbridge/riftbridge/bridge/bridgetest"
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/sink"
 	"github.com/riftbridge/riftbridge/sink/statsdtest"
@@ -35,14 +36,14 @@ var listeners = []struct {
 // after checking that each one parses strictly.
 func deliver(t *testing.T, srv *statsdtest.Server, b mapper.Batch, opts ...sink.Option) ([]string, sink.Stats) {
 	t.Helper()
-	s, err := sink.NewDogStatsD(srv.Addr(), testOptions(opts...)...)
+	s, err := sink.NewDogStatsD(srv.Addr(), telemetry.Settings{}, testOptions(opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Write(t.Context(), b); err != nil {
 		t.Fatalf("Write: %v", err)
 	}
-	if err := s.Close(); err != nil {
+	if err := s.Close(t.Context()); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
 	lines, err := srv.Sync(waitContext(t))
@@ -116,7 +117,7 @@ func TestDogStatsDWire(t *testing.T) {
 		{
 			name:  "distribution and service checks",
 			opts:  []sink.Option{sink.WithTimestamps(true)},
-			batch: telemetry(),
+			batch: bridgeTelemetry(),
 			want: []string{
 				"_sc|lol.bridge.riot.can_connect|0|#platform:euw1",
 				"_sc|lol.bridge.riot.can_connect|2|d:1712326878|#platform:kr|m:riot api key rejected (403)",
@@ -183,14 +184,14 @@ func TestDogStatsDAddressFromEnv(t *testing.T) {
 			} else {
 				t.Setenv("DD_DOGSTATSD_URL", srv.Addr())
 			}
-			s, err := sink.NewDogStatsD("", testOptions()...)
+			s, err := sink.NewDogStatsD("", telemetry.Settings{}, testOptions()...)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := s.Write(t.Context(), mapper.Batch{Points: fixture().Points[:1]}); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.Close(); err != nil {
+			if err := s.Close(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 			got, err := srv.Sync(waitContext(t))
@@ -230,9 +231,9 @@ func TestNewDogStatsDRejects(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.addr+tt.want, func(t *testing.T) {
 			statsdtest.ClearEnv(t)
-			s, err := sink.NewDogStatsD(tt.addr, testOptions(tt.opts...)...)
+			s, err := sink.NewDogStatsD(tt.addr, telemetry.Settings{}, testOptions(tt.opts...)...)
 			if err == nil {
-				s.Close()
+				s.Close(t.Context())
 				t.Fatal("NewDogStatsD succeeded")
 			}
 			if !strings.HasPrefix(err.Error(), "dogstatsd") || !strings.Contains(err.Error(), tt.want) {
@@ -240,24 +241,6 @@ func TestNewDogStatsDRejects(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is a log destination safe to write from the client's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestDogStatsDDeadAgent: with nothing listening, every payload is dropped
@@ -272,8 +255,8 @@ func TestDogStatsDDeadAgent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			statsdtest.ClearEnv(t)
-			var logs syncBuffer
-			s, err := sink.NewDogStatsD(tt.addr, testOptions(sink.WithPatience(200*time.Millisecond), sink.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))...)
+			var logs bridgetest.SyncBuffer
+			s, err := sink.NewDogStatsD(tt.addr, telemetry.Settings{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, testOptions(sink.WithPatience(200*time.Millisecond))...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -286,7 +269,7 @@ func TestDogStatsDDeadAgent(t *testing.T) {
 					t.Fatalf("Flush to a dead agent: %v, want ErrUndelivered naming %s and %q", err, tt.addr, tt.cause)
 				}
 			}
-			if err := s.Close(); err != nil {
+			if err := s.Close(t.Context()); err != nil {
 				t.Errorf("Close with nothing left to send: %v", err)
 			}
 			st := s.Stats()
@@ -319,7 +302,7 @@ func TestDogStatsDClose(t *testing.T) {
 		t.Run(l.name, func(t *testing.T) {
 			statsdtest.ClearEnv(t)
 			srv := l.listen(t)
-			s, err := sink.NewDogStatsD(srv.Addr(), testOptions(sink.WithTimestamps(true))...)
+			s, err := sink.NewDogStatsD(srv.Addr(), telemetry.Settings{}, testOptions(sink.WithTimestamps(true))...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -331,10 +314,10 @@ func TestDogStatsDClose(t *testing.T) {
 				}
 			}
 			// No Flush: Close must deliver everything.
-			if err := s.Close(); err != nil {
+			if err := s.Close(t.Context()); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
-			if err := s.Close(); err != nil {
+			if err := s.Close(t.Context()); err != nil {
 				t.Errorf("second Close: %v, want nil", err)
 			}
 			if err := s.Flush(t.Context()); err != nil {
@@ -357,11 +340,11 @@ func TestDogStatsDClose(t *testing.T) {
 func TestDogStatsDCanceledContext(t *testing.T) {
 	statsdtest.ClearEnv(t)
 	srv := statsdtest.ListenUDP(t)
-	s, err := sink.NewDogStatsD(srv.Addr(), testOptions()...)
+	s, err := sink.NewDogStatsD(srv.Addr(), telemetry.Settings{}, testOptions()...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer s.Close(t.Context())
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	if err := s.Write(ctx, fixture()); !errors.Is(err, context.Canceled) {
@@ -377,7 +360,7 @@ func TestDogStatsDCanceledContext(t *testing.T) {
 func TestDogStatsDConcurrent(t *testing.T) {
 	statsdtest.ClearEnv(t)
 	srv := statsdtest.ListenUnix(t)
-	s, err := sink.NewDogStatsD(srv.Addr(), testOptions(sink.WithTimestamps(true))...)
+	s, err := sink.NewDogStatsD(srv.Addr(), telemetry.Settings{}, testOptions(sink.WithTimestamps(true))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,7 +399,7 @@ func TestDogStatsDConcurrent(t *testing.T) {
 		})
 	}
 	<-started
-	if err := s.Close(); err != nil {
+	if err := s.Close(t.Context()); err != nil {
 		t.Errorf("Close: %v", err)
 	}
 	wg.Wait()
@@ -446,14 +429,14 @@ func TestDogStatsDWithClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The client's own namespace applies; the sink's options for building a client do not.
-	s, err := sink.NewDogStatsD("agent", sink.WithClient(client), sink.WithNamespace("ignored"), sink.WithTimestamps(true))
+	s, err := sink.NewDogStatsD("agent", telemetry.Settings{}, sink.WithClient(client), sink.WithNamespace("ignored"), sink.WithTimestamps(true))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Write(t.Context(), mapper.Batch{Points: fixture().Points[:1]}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
+	if err := s.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if !client.IsClosed() {
@@ -491,11 +474,11 @@ func BenchmarkDogStatsDWrite(b *testing.B) {
 			b.Cleanup(func() { conn.Close(); <-done })
 
 			// Unpaced: this measures the sink, not the pace.
-			s, err := sink.NewDogStatsD(conn.LocalAddr().String(), testOptions(sink.WithTimestamps(stamped), sink.WithUDPRate(0), sink.WithLogger(nil))...)
+			s, err := sink.NewDogStatsD(conn.LocalAddr().String(), telemetry.Settings{}, testOptions(sink.WithTimestamps(stamped), sink.WithUDPRate(0))...)
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.Cleanup(func() { s.Close() })
+			b.Cleanup(func() { s.Close(context.Background()) })
 			batch := frame500()
 			ctx := b.Context()
 			b.ReportAllocs()
@@ -552,7 +535,7 @@ func TestDogStatsDBackpressure(t *testing.T) {
 			// UDP datagrams a slow reader leaves in its buffer.
 			srv := l.listen(t)
 			// Paced far above the default, to keep the test short.
-			s, err := sink.NewDogStatsD(srv.Addr(), testOptions(sink.WithTimestamps(true), sink.WithUDPRate(1_000_000))...)
+			s, err := sink.NewDogStatsD(srv.Addr(), telemetry.Settings{}, testOptions(sink.WithTimestamps(true), sink.WithUDPRate(1_000_000))...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -566,7 +549,7 @@ func TestDogStatsDBackpressure(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := s.Close(); err != nil {
+			if err := s.Close(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 			if errs := s.Stats().Errors; errs != 0 {

@@ -19,10 +19,15 @@ type faults struct {
 	n   atomic.Uint64
 	log *slog.Logger
 	msg string
+	// report, when set, tells the observer of each one.
+	report func()
 }
 
 func (f *faults) add(err error) {
 	if f.n.Add(1) == 1 {
 		f.log.Warn(f.msg, "err", err)
+	}
+	if f.report != nil {
+		f.report()
 	}
 }

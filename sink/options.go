@@ -2,11 +2,12 @@ package sink
 
 import (
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/DataDog/datadog-go/v5/statsd"
+
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
 )
 
 // DefaultNamespace prefixes every metric name unless WithNamespace says otherwise.
@@ -24,7 +25,7 @@ type config struct {
 	maxPayload int // bytes; events are cut to fit
 	client     statsd.ClientInterface
 	statsdOpts []statsd.Option
-	logger     *slog.Logger
+	set        telemetry.Settings
 }
 
 // WithNamespace sets the prefix of every metric name; a trailing "." is added
@@ -85,29 +86,20 @@ func WithStatsdOptions(opts ...statsd.Option) Option {
 	return func(c *config) { c.statsdOpts = append(c.statsdOpts, opts...) }
 }
 
-// WithLogger sets where the sinks report the first delivery failure and the
-// first invalid item; nil discards. Default: slog.Default().
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) {
-		if l == nil {
-			l = slog.New(slog.DiscardHandler)
-		}
-		c.logger = l
-	}
-}
-
 // newConfig applies opts over the defaults and rejects a namespace or global
 // tag that would corrupt datagrams: those come from configuration, so they
-// deserve an error rather than silent rewriting.
-func newConfig(opts []Option) (config, error) {
+// deserve an error rather than silent rewriting. The sinks log the first
+// delivery failure and the first invalid item of a run to set's logger, and
+// report every payload and rejected item to its observer.
+func newConfig(set telemetry.Settings, opts []Option) (config, error) {
 	// UDP's payload size, the smallest: stdout prints what UDP would carry.
 	c := config{namespace: DefaultNamespace, patience: DefaultPatience, udpRate: DefaultUDPDatagramsPerSecond,
-		maxPayload: statsd.OptimalUDPPayloadSize, logger: slog.Default()}
+		maxPayload: statsd.OptimalUDPPayloadSize, set: set.Defaults()}
 	for _, o := range opts {
 		o(&c)
 	}
-	if c.namespace != "" && (!isLetter(c.namespace[0]) || sanitizeName(c.namespace) != c.namespace) {
-		return config{}, fmt.Errorf("namespace %q: must start with a letter and hold only ASCII letters, digits, _ and .", c.namespace)
+	if err := CheckNamespace(c.namespace); err != nil {
+		return config{}, fmt.Errorf("namespace %w", err)
 	}
 	if c.patience <= 0 {
 		return config{}, fmt.Errorf("patience %v: must be positive", c.patience)
@@ -121,4 +113,14 @@ func newConfig(opts []Option) (config, error) {
 		}
 	}
 	return c, nil
+}
+
+// CheckNamespace reports what is wrong with a metric namespace, or nil: it
+// must start with a letter and hold only ASCII letters, digits, _ and ., or
+// be empty.
+func CheckNamespace(ns string) error {
+	if ns != "" && (!isLetter(ns[0]) || sanitizeName(ns) != ns) {
+		return fmt.Errorf("%q must start with a letter and hold only ASCII letters, digits, _ and .", ns)
+	}
+	return nil
 }

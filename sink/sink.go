@@ -1,4 +1,4 @@
-// Package sink delivers mapped points and events to their destination: a Datadog Agent, stdout or memory.
+// Package sink delivers mapped points and events to a Datadog Agent over DogStatsD, or to stdout.
 package sink
 
 import (
@@ -18,7 +18,7 @@ type Sink interface {
 	// report is about its own writes; another writer's failure then only
 	// fails it too, which costs a resend, never a loss.
 	Flush(ctx context.Context) error
-	// Close flushes and releases resources, reporting as Flush does. It is
-	// idempotent.
-	Close() error
+	// Close flushes, for no longer than ctx, and releases resources,
+	// reporting as Flush does. It is idempotent.
+	Close(ctx context.Context) error
 }

@@ -11,32 +11,20 @@ import (
 
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/sink"
+	"github.com/riftbridge/riftbridge/sink/sinktest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // at is the time of every fixture point: unix 1712326878.
-var at = time.Date(2024, 4, 5, 14, 21, 18, 0, time.UTC)
+var at = sinktest.At
 
 // fixture is a small frame with both kinds of point and an event.
-func fixture() mapper.Batch {
-	return mapper.Batch{
-		Points: []mapper.Point{
-			{Name: "team.gold", Kind: mapper.Gauge, Value: 56649, Tags: []string{"team:blue", "queue:420"}, Time: at},
-			{Name: "team.gold", Kind: mapper.Gauge, Value: 64250, Tags: []string{"team:red", "queue:420"}, Time: at},
-			{Name: "participant.cs_per_min", Kind: mapper.Gauge, Value: 7.25, Tags: []string{"participant_id:3"}, Time: at},
-			{Name: "event.count", Kind: mapper.Count, Value: 2, Tags: []string{"event_type:champion_kill"}, Time: at},
-		},
-		Events: []mapper.Event{{
-			Title: "Baron Nashor slain", Text: "Red took Baron.\nGold lead 7k.", Time: at,
-			Tags: []string{"team:red"}, AggregationKey: "KR_7014499581", AlertType: mapper.AlertSuccess,
-		}},
-	}
-}
+func fixture() mapper.Batch { return sinktest.Fixture() }
 
-// telemetry holds what the bridge reports about itself: a distribution, and
+// bridgeTelemetry holds what the bridge reports about itself: a distribution, and
 // service checks of which the last two must be dropped.
-func telemetry() mapper.Batch {
+func bridgeTelemetry() mapper.Batch {
 	return mapper.Batch{
 		Points: []mapper.Point{
 			{Name: "bridge.riot.latency", Kind: mapper.Distribution, Value: 0.125, Tags: []string{"endpoint:match-v5.getmatch"}, Time: at},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/DataDog/datadog-go/v5/statsd"
 
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
 	"github.com/riftbridge/riftbridge/mapper"
 )
 
@@ -31,15 +32,16 @@ var _ Sink = (*Stdout)(nil)
 
 // NewStdout returns a sink writing to w through a buffer. WithClient and
 // WithStatsdOptions do not apply. Close flushes but never closes w.
-func NewStdout(w io.Writer, opts ...Option) (*Stdout, error) {
-	cfg, err := newConfig(opts)
+func NewStdout(w io.Writer, set telemetry.Settings, opts ...Option) (*Stdout, error) {
+	cfg, err := newConfig(set, opts)
 	if err != nil {
 		return nil, fmt.Errorf("stdout: %w", err)
 	}
 	return &Stdout{
-		cfg:     cfg,
-		invalid: faults{log: cfg.logger, msg: "stdout: dropping invalid data; further drops are only counted"},
-		w:       bufio.NewWriter(w),
+		cfg: cfg,
+		invalid: faults{log: cfg.set.Logger, msg: "stdout: dropping invalid data; further drops are only counted",
+			report: func() { cfg.set.Observer.Rejected("stdout") }},
+		w: bufio.NewWriter(w),
 	}, nil
 }
 
@@ -191,7 +193,7 @@ func (s *Stdout) Flush(ctx context.Context) error {
 
 // Close flushes and makes later writes fail; it does not close w. Closing
 // again returns nil.
-func (s *Stdout) Close() error {
+func (s *Stdout) Close(context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

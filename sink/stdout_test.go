@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/sink"
 	"github.com/riftbridge/riftbridge/sink/statsdtest"
@@ -44,14 +45,14 @@ func TestStdoutGolden(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			s, err := sink.NewStdout(&out, tt.opts...)
+			s, err := sink.NewStdout(&out, telemetry.Settings{}, tt.opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := s.Write(t.Context(), join(fixture(), hostile(), telemetry())); err != nil {
+			if err := s.Write(t.Context(), join(fixture(), hostile(), bridgeTelemetry())); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.Close(); err != nil {
+			if err := s.Close(t.Context()); err != nil {
 				t.Fatal(err)
 			}
 			for line := range strings.Lines(out.String()) {
@@ -86,11 +87,11 @@ func TestStdoutMatchesDogStatsD(t *testing.T) {
 		t.Run(fmt.Sprintf("timestamps=%v", stamped), func(t *testing.T) {
 			statsdtest.ClearEnv(t)
 			opts := []sink.Option{sink.WithTimestamps(stamped), sink.WithNamespace("rift"), sink.WithTags([]string{"region:kr"})}
-			b := join(fixture(), hostile(), telemetry())
+			b := join(fixture(), hostile(), bridgeTelemetry())
 			sent, _ := deliver(t, statsdtest.ListenUDP(t), b, opts...)
 
 			var out bytes.Buffer
-			s, err := sink.NewStdout(&out, opts...)
+			s, err := sink.NewStdout(&out, telemetry.Settings{}, opts...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,7 +123,7 @@ func (c *closeRecorder) Close() error {
 
 func TestStdoutBuffersAndKeepsWriterOpen(t *testing.T) {
 	var w closeRecorder
-	s, err := sink.NewStdout(&w)
+	s, err := sink.NewStdout(&w, telemetry.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,13 +143,13 @@ func TestStdoutBuffersAndKeepsWriterOpen(t *testing.T) {
 	if err := s.Write(t.Context(), fixture()); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
+	if err := s.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(w.String(), "\n"); n != 2*perBatch {
 		t.Errorf("after Close: %d lines, want %d", n, 2*perBatch)
 	}
-	if err := s.Close(); err != nil {
+	if err := s.Close(t.Context()); err != nil {
 		t.Errorf("second Close: %v, want nil", err)
 	}
 	if w.closed {
@@ -171,7 +172,7 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errDiskFull }
 
 func TestStdoutWriterError(t *testing.T) {
-	s, err := sink.NewStdout(failingWriter{})
+	s, err := sink.NewStdout(failingWriter{}, telemetry.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,13 +186,13 @@ func TestStdoutWriterError(t *testing.T) {
 	if err := s.Write(t.Context(), big); !errors.Is(err, errDiskFull) {
 		t.Errorf("Write past the buffer: %v, want errDiskFull", err)
 	}
-	if err := s.Close(); !errors.Is(err, errDiskFull) {
+	if err := s.Close(t.Context()); !errors.Is(err, errDiskFull) {
 		t.Errorf("Close: %v, want errDiskFull", err)
 	}
 }
 
 func TestNewStdoutRejects(t *testing.T) {
-	_, err := sink.NewStdout(os.Stdout, sink.WithNamespace("lol|x"))
+	_, err := sink.NewStdout(os.Stdout, telemetry.Settings{}, sink.WithNamespace("lol|x"))
 	if err == nil || !strings.Contains(err.Error(), `stdout: namespace "lol|x."`) {
 		t.Errorf("NewStdout with a bad namespace: %v", err)
 	}
@@ -199,7 +200,7 @@ func TestNewStdoutRejects(t *testing.T) {
 
 func TestStdoutConcurrent(t *testing.T) {
 	var out bytes.Buffer
-	s, err := sink.NewStdout(&out, sink.WithTimestamps(true))
+	s, err := sink.NewStdout(&out, telemetry.Settings{}, sink.WithTimestamps(true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +221,7 @@ func TestStdoutConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if err := s.Close(); err != nil {
+	if err := s.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
@@ -243,20 +244,20 @@ func TestTimestampBeforeEpoch(t *testing.T) {
 		{Name: "team.gold", Kind: mapper.Gauge, Value: 2, Time: at},
 	}}
 	var out bytes.Buffer
-	s, err := sink.NewStdout(&out, sink.WithTimestamps(true), sink.WithLogger(nil))
+	s, err := sink.NewStdout(&out, telemetry.Settings{}, sink.WithTimestamps(true))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Write(t.Context(), b); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
+	if err := s.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if want := "lol.team.gold:2|g|T1712326878\n"; out.String() != want {
 		t.Errorf("stdout printed %q, want %q", out.String(), want)
 	}
-	got, st := deliver(t, statsdtest.ListenUDP(t), b, sink.WithTimestamps(true), sink.WithLogger(nil))
+	got, st := deliver(t, statsdtest.ListenUDP(t), b, sink.WithTimestamps(true))
 	if len(got) != 1 || got[0] != "lol.team.gold:2|g|T1712326878" || st.Invalid != 1 {
 		t.Errorf("the agent received %q with %d invalid, want only the 1712326878 point and one invalid", got, st.Invalid)
 	}
@@ -272,18 +273,18 @@ func TestLongEventFits(t *testing.T) {
 		Time: at, Tags: []string{"team:red", "moment:ace"}, AggregationKey: "KR_7014499581", AlertType: mapper.AlertInfo,
 	}}}
 	var out bytes.Buffer
-	s, err := sink.NewStdout(&out, sink.WithLogger(nil))
+	s, err := sink.NewStdout(&out, telemetry.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Write(t.Context(), b); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
+	if err := s.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	printed := strings.TrimSuffix(out.String(), "\n")
-	got, st := deliver(t, statsdtest.ListenUDP(t), b, sink.WithLogger(nil))
+	got, st := deliver(t, statsdtest.ListenUDP(t), b)
 	if len(got) != 1 || got[0] != printed || st.Invalid != 0 {
 		t.Fatalf("the agent received %d lines (%d invalid), want the one stdout printed:\n%s", len(got), st.Invalid, printed)
 	}

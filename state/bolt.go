@@ -11,8 +11,11 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
+
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
 )
 
 // ErrLocked means another process holds the state file.
@@ -87,24 +90,15 @@ func BoltRetention(d time.Duration) BoltOption {
 	}
 }
 
-// BoltClock sets the time source for leases, timestamps and pruning; nil
-// keeps the real clock.
-func BoltClock(c clockwork.Clock) BoltOption {
-	return func(b *Bolt) {
-		if c != nil {
-			b.clock = c
-		}
-	}
-}
-
 // OpenBolt opens the state file at path, creating it and its directory if
 // needed, and prunes expired records. It fails with ErrLocked when another
 // process keeps the file past the lock timeout, and with ErrCorrupt when the
-// file is truncated, damaged or not a state file.
-func OpenBolt(path string, opts ...BoltOption) (*Bolt, error) {
+// file is truncated, damaged or not a state file. Leases, timestamps and
+// pruning read set's clock.
+func OpenBolt(path string, set telemetry.Settings, opts ...BoltOption) (*Bolt, error) {
 	b := &Bolt{
 		path:        path,
-		clock:       clockwork.NewRealClock(),
+		clock:       set.Defaults().Clock,
 		retention:   DefaultRetention,
 		lockTimeout: DefaultLockTimeout,
 		leases:      make(map[string]lease),

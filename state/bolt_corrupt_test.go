@@ -1,6 +1,8 @@
 package state
 
 import (
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
+
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -41,7 +43,7 @@ const stateRecords = 500
 func stateFile(t *testing.T) (path string, pages int64) {
 	t.Helper()
 	path = filepath.Join(t.TempDir(), "state.db")
-	b, err := OpenBolt(path)
+	b, err := OpenBolt(path, telemetry.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +156,7 @@ func writeFile(t *testing.T, data []byte) string {
 func wantCorrupt(t *testing.T, path, want string) {
 	t.Helper()
 	before, statErr := os.Stat(path)
-	b, err := OpenBolt(path)
+	b, err := OpenBolt(path, telemetry.Settings{})
 	if err == nil {
 		_ = b.Close()
 		t.Fatal("open succeeded")
@@ -331,7 +333,7 @@ func TestBoltTruncatedEverywhere(t *testing.T) {
 		case size < pages*osPageSize:
 			wantCorrupt(t, path, fmt.Sprintf("truncated: %d bytes, its meta page says %d", size, pages*osPageSize))
 		default: // only unused pages lost
-			b, err := OpenBolt(path)
+			b, err := OpenBolt(path, telemetry.Settings{})
 			if err != nil {
 				t.Fatalf("cut to %d bytes: %v", size, err)
 			}
@@ -367,7 +369,7 @@ func TestBoltOpensSound(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := tc.file(t)
-			b, err := OpenBolt(path)
+			b, err := OpenBolt(path, telemetry.Settings{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -392,7 +394,7 @@ func openChild(spec string) int {
 	var err error
 	switch how {
 	case "OpenBolt":
-		_, err = OpenBolt(path)
+		_, err = OpenBolt(path, telemetry.Settings{})
 	case "guard":
 		err = guard(func() error {
 			_, err := bolt.Open(path, 0o600, nil)

@@ -1,6 +1,8 @@
 package state
 
 import (
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
+
 	"bufio"
 	"context"
 	"errors"
@@ -26,7 +28,7 @@ const crashFrames = 30
 // "finish ID". A printed line is an acknowledged write. It stops after 1,000
 // matches if nobody kills it.
 func crashChild(path string) int {
-	b, err := OpenBolt(path)
+	b, err := OpenBolt(path, telemetry.Settings{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -86,7 +88,7 @@ func TestBoltKill9(t *testing.T) {
 				t.Fatalf("child stopped after %d lines", len(acks))
 			}
 
-			_, err = OpenBolt(path, BoltLockTimeout(50*time.Millisecond))
+			_, err = OpenBolt(path, telemetry.Settings{}, BoltLockTimeout(50*time.Millisecond))
 			if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "state file "+path+" is locked by another riftbridge") {
 				t.Errorf("open while the child holds the file: %v, want ErrLocked naming the file", err)
 			}
@@ -101,7 +103,7 @@ func TestBoltKill9(t *testing.T) {
 			_ = cmd.Wait()
 			t.Logf("killed after %d acknowledged writes, the last %q", len(acks), acks[len(acks)-1])
 
-			b, err := OpenBolt(path)
+			b, err := OpenBolt(path, telemetry.Settings{})
 			if err != nil {
 				t.Fatalf("reopen after kill -9: %v", err)
 			}
@@ -194,11 +196,11 @@ func checkAcks(t *testing.T, b *Bolt, acks []string) {
 
 func TestBoltLocked(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
-	b, err := OpenBolt(path)
+	b, err := OpenBolt(path, telemetry.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = OpenBolt(path, BoltLockTimeout(20*time.Millisecond))
+	_, err = OpenBolt(path, telemetry.Settings{}, BoltLockTimeout(20*time.Millisecond))
 	want := "state file " + path + " is locked by another riftbridge"
 	if !errors.Is(err, ErrLocked) || err.Error() != want {
 		t.Fatalf("second open: %v, want %q", err, want)
@@ -206,7 +208,7 @@ func TestBoltLocked(t *testing.T) {
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	b2, err := OpenBolt(path, BoltLockTimeout(20*time.Millisecond))
+	b2, err := OpenBolt(path, telemetry.Settings{}, BoltLockTimeout(20*time.Millisecond))
 	if err != nil {
 		t.Fatalf("open after close: %v", err)
 	}
@@ -231,7 +233,7 @@ func TestBoltOpenErrors(t *testing.T) {
 		{"not a bolt file", garbage, "open state file " + garbage + ": "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b, err := OpenBolt(tc.path)
+			b, err := OpenBolt(tc.path, telemetry.Settings{})
 			if err == nil {
 				_ = b.Close()
 				t.Fatal("open succeeded")
@@ -246,7 +248,7 @@ func TestBoltOpenErrors(t *testing.T) {
 // A corrupt record is an error naming the match and the file, not a panic.
 func TestBoltCorruptRecord(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
-	b, err := OpenBolt(path)
+	b, err := OpenBolt(path, telemetry.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +273,7 @@ func TestBoltCorruptRecord(t *testing.T) {
 // on the local disk. Every 30 frames the match is finished and a new one
 // claimed, amortised into the figure as in a real emission.
 func BenchmarkBoltProgress(b *testing.B) {
-	s, err := OpenBolt(filepath.Join(b.TempDir(), "state.db"))
+	s, err := OpenBolt(filepath.Join(b.TempDir(), "state.db"), telemetry.Settings{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,16 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/riftbridge/riftbridge/state/redisconn"
 )
 
 // DefaultRedisPrefix starts every key unless RedisPrefix says otherwise.
@@ -28,14 +27,10 @@ const DefaultRedisPrefix = "riftbridge:"
 // persist (AOF or RDB): a Redis that comes back empty has forgotten which
 // matches were emitted.
 type Redis struct {
-	client    *redis.Client
-	url       string // without user info, for messages
+	conn      *redisconn.Conn
+	client    atomic.Pointer[redis.Client] // conn's, or a closed one after Close
 	prefix    string
 	retention time.Duration
-
-	closed    atomic.Bool
-	closeOnce sync.Once
-	closeErr  error
 }
 
 // RedisOption configures NewRedis.
@@ -60,57 +55,18 @@ func RedisRetention(d time.Duration) RedisOption {
 	}
 }
 
-// NewRedis returns a store on the Redis at rawURL (redis://, rediss:// or
-// unix://, with go-redis's query options). It does not connect: a Redis that
-// is down makes each call fail with ErrUnavailable until it is back. Every
-// error names the URL without its user info.
-func NewRedis(rawURL string, opts ...RedisOption) (*Redis, error) {
-	r := &Redis{url: RedactURL(rawURL), prefix: DefaultRedisPrefix, retention: DefaultRetention}
+// NewRedis returns a store on conn, which it shares and does not close: a
+// Redis that is down makes each call fail with redisconn.ErrUnavailable
+// until it is back. Every error names the URL without its password.
+func NewRedis(conn *redisconn.Conn, opts ...RedisOption) *Redis {
+	r := &Redis{conn: conn, prefix: DefaultRedisPrefix, retention: DefaultRetention}
+	r.client.Store(conn.Client)
 	for _, o := range opts {
 		o(r)
 	}
-	ropts, err := redis.ParseURL(rawURL)
-	if err != nil {
-		// url.Error quotes the whole URL, password included.
-		if uerr := (*url.Error)(nil); errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return nil, fmt.Errorf("redis url %s: %w", r.url, err)
-	}
-	r.client = redis.NewClient(ropts)
-	return r, nil
+	return r
 }
 
-// RedactURL returns rawURL with only its scheme, host and path, so that it
-// can be logged: "redis://:secret@host:6379/0?dial_timeout=3s" gives
-// "redis://host:6379/0".
-func RedactURL(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return "(unparsable url)"
-	}
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
-}
-
-// RouteRedisLogs sends go-redis's own messages, which it otherwise prints to
-// stderr (a dial failure on every call while Redis is down), to l at debug
-// level; nil means slog.Default(). It is process-wide: go-redis has one
-// logger for all its clients.
-func RouteRedisLogs(l *slog.Logger) {
-	if l == nil {
-		l = slog.Default()
-	}
-	redis.SetLogger(redisLog{l})
-}
-
-type redisLog struct{ l *slog.Logger }
-
-func (r redisLog) Printf(ctx context.Context, format string, v ...any) {
-	r.l.DebugContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
-}
-
-// The scripts take the time from the server, so leases and heartbeats
-// expire by one clock. Each starts with:
 const luaNow = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `
@@ -210,12 +166,12 @@ func (r *Redis) Claim(ctx context.Context, matchID, owner string, ttl time.Durat
 	if err := checkClaim(matchID, owner, ttl); err != nil {
 		return 0, false, err
 	}
-	res, err := claimScript.Run(ctx, r.client, r.matchKeys(matchID), matchID, owner, max(ttl.Milliseconds(), 1), r.retention.Milliseconds()).Int64Slice()
+	res, err := claimScript.Run(ctx, r.client.Load(), r.matchKeys(matchID), matchID, owner, max(ttl.Milliseconds(), 1), r.retention.Milliseconds()).Int64Slice()
 	if err != nil {
 		return 0, false, r.fail("claim match "+matchID, err)
 	}
 	if len(res) != 2 {
-		return 0, false, fmt.Errorf("claim match %s on %s: unexpected reply %v", matchID, r.url, res)
+		return 0, false, fmt.Errorf("claim match %s on %s: unexpected reply %v", matchID, r.conn.Addr, res)
 	}
 	return int(res[1]), res[0] == 1, nil
 }
@@ -225,7 +181,7 @@ func (r *Redis) Progress(ctx context.Context, matchID, owner string, framesDone 
 	if err := checkProgress(matchID, owner, framesDone); err != nil {
 		return err
 	}
-	res := progressScript.Run(ctx, r.client, r.matchKeys(matchID), matchID, owner, framesDone, r.retention.Milliseconds())
+	res := progressScript.Run(ctx, r.client.Load(), r.matchKeys(matchID), matchID, owner, framesDone, r.retention.Milliseconds())
 	return r.leaseReply("progress match "+matchID, owner, res)
 }
 
@@ -234,7 +190,7 @@ func (r *Redis) Release(ctx context.Context, matchID, owner string) error {
 	if err := checkMatch("release", matchID, owner); err != nil {
 		return err
 	}
-	res := releaseScript.Run(ctx, r.client, r.matchKeys(matchID), matchID, owner, r.retention.Milliseconds())
+	res := releaseScript.Run(ctx, r.client.Load(), r.matchKeys(matchID), matchID, owner, r.retention.Milliseconds())
 	return r.leaseReply("release match "+matchID, owner, res)
 }
 
@@ -243,7 +199,7 @@ func (r *Redis) Finish(ctx context.Context, matchID, owner string, outcome Outco
 	if err := checkFinish(matchID, owner, outcome); err != nil {
 		return err
 	}
-	res := finishScript.Run(ctx, r.client, r.matchKeys(matchID), matchID, owner, outcome.String(), r.retention.Milliseconds())
+	res := finishScript.Run(ctx, r.client.Load(), r.matchKeys(matchID), matchID, owner, outcome.String(), r.retention.Milliseconds())
 	return r.leaseReply("finish match "+matchID, owner, res)
 }
 
@@ -255,7 +211,7 @@ func (r *Redis) leaseReply(op, owner string, res *redis.Cmd) error {
 		return r.fail(op, err)
 	}
 	if len(vals) != 2 {
-		return fmt.Errorf("%s on %s: unexpected reply %v", op, r.url, vals)
+		return fmt.Errorf("%s on %s: unexpected reply %v", op, r.conn.Addr, vals)
 	}
 	if ok, _ := vals[0].(int64); ok == 1 {
 		return nil
@@ -268,7 +224,7 @@ func (r *Redis) leaseReply(op, owner string, res *redis.Cmd) error {
 
 // Status implements Store.
 func (r *Redis) Status(ctx context.Context, matchID string) (MatchStatus, error) {
-	h, err := r.client.HGetAll(ctx, r.prefix+"match:"+matchID).Result()
+	h, err := r.client.Load().HGetAll(ctx, r.prefix+"match:"+matchID).Result()
 	if err != nil {
 		return MatchStatus{}, r.fail("status of match "+matchID, err)
 	}
@@ -296,14 +252,14 @@ func (r *Redis) Status(ctx context.Context, matchID string) (MatchStatus, error)
 		st.LeaseExpires = time.UnixMilli(until)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return MatchStatus{}, fmt.Errorf("status of match %s on %s: corrupt record: %w", matchID, r.url, err)
+		return MatchStatus{}, fmt.Errorf("status of match %s on %s: corrupt record: %w", matchID, r.conn.Addr, err)
 	}
 	return st, nil
 }
 
 // Unfinished implements Store.
 func (r *Redis) Unfinished(ctx context.Context) ([]string, error) {
-	ids, err := unfinishedScript.Run(ctx, r.client, []string{r.prefix + "unfinished"}, r.retention.Milliseconds()).StringSlice()
+	ids, err := unfinishedScript.Run(ctx, r.client.Load(), []string{r.prefix + "unfinished"}, r.retention.Milliseconds()).StringSlice()
 	if err != nil {
 		return nil, r.fail("list unfinished matches", err)
 	}
@@ -318,7 +274,7 @@ func (r *Redis) puuidKey(platform, riotID string) string {
 // PUUID implements Store.
 func (r *Redis) PUUID(ctx context.Context, platform, riotID string) (string, time.Time, bool, error) {
 	op := fmt.Sprintf("puuid of %s on %s", riotID, platform)
-	v, err := r.client.Get(ctx, r.puuidKey(platform, riotID)).Result()
+	v, err := r.client.Load().Get(ctx, r.puuidKey(platform, riotID)).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", time.Time{}, false, nil
 	}
@@ -329,7 +285,7 @@ func (r *Redis) PUUID(ctx context.Context, platform, riotID string) (string, tim
 	ms, puuid, ok := strings.Cut(v, " ")
 	at, err := strconv.ParseInt(ms, 10, 64)
 	if !ok || err != nil {
-		return "", time.Time{}, false, fmt.Errorf("%s on %s: corrupt record %q", op, r.url, v)
+		return "", time.Time{}, false, fmt.Errorf("%s on %s: corrupt record %q", op, r.conn.Addr, v)
 	}
 	return puuid, time.UnixMilli(at), true, nil
 }
@@ -340,7 +296,7 @@ func (r *Redis) SetPUUID(ctx context.Context, platform, riotID, puuid string, at
 		return fmt.Errorf("set puuid of %q on %q: empty platform, riot id or puuid", riotID, platform)
 	}
 	v := strconv.FormatInt(at.UnixMilli(), 10) + " " + puuid
-	if err := r.client.Set(ctx, r.puuidKey(platform, riotID), v, r.retention).Err(); err != nil {
+	if err := r.client.Load().Set(ctx, r.puuidKey(platform, riotID), v, r.retention).Err(); err != nil {
 		return r.fail(fmt.Sprintf("set puuid of %s on %s", riotID, platform), err)
 	}
 	return nil
@@ -348,7 +304,7 @@ func (r *Redis) SetPUUID(ctx context.Context, platform, riotID, puuid string, at
 
 // LiveGame implements Store.
 func (r *Redis) LiveGame(ctx context.Context, puuid string) (int64, bool, error) {
-	v, err := r.client.Get(ctx, r.prefix+"live:"+puuid).Result()
+	v, err := r.client.Load().Get(ctx, r.prefix+"live:"+puuid).Result()
 	if errors.Is(err, redis.Nil) {
 		return 0, false, nil
 	}
@@ -357,7 +313,7 @@ func (r *Redis) LiveGame(ctx context.Context, puuid string) (int64, bool, error)
 	}
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
-		return 0, false, fmt.Errorf("live game of %s on %s: corrupt record %q", puuid, r.url, v)
+		return 0, false, fmt.Errorf("live game of %s on %s: corrupt record %q", puuid, r.conn.Addr, v)
 	}
 	return id, true, nil
 }
@@ -367,7 +323,7 @@ func (r *Redis) SetLiveGame(ctx context.Context, puuid string, gameID int64) err
 	if puuid == "" {
 		return errors.New("set live game: empty puuid")
 	}
-	if err := r.client.Set(ctx, r.prefix+"live:"+puuid, gameID, r.retention).Err(); err != nil {
+	if err := r.client.Load().Set(ctx, r.prefix+"live:"+puuid, gameID, r.retention).Err(); err != nil {
 		return r.fail("set live game of "+puuid, err)
 	}
 	return nil
@@ -375,7 +331,7 @@ func (r *Redis) SetLiveGame(ctx context.Context, puuid string, gameID int64) err
 
 // ClearLiveGame implements Store.
 func (r *Redis) ClearLiveGame(ctx context.Context, puuid string) error {
-	if err := r.client.Del(ctx, r.prefix+"live:"+puuid).Err(); err != nil {
+	if err := r.client.Load().Del(ctx, r.prefix+"live:"+puuid).Err(); err != nil {
 		return r.fail("clear live game of "+puuid, err)
 	}
 	return nil
@@ -386,7 +342,7 @@ func (r *Redis) Heartbeat(ctx context.Context, member string, ttl time.Duration)
 	if member == "" || ttl <= 0 {
 		return fmt.Errorf("heartbeat of %q for %v: empty member or non-positive ttl", member, ttl)
 	}
-	err := heartbeatScript.Run(ctx, r.client, []string{r.prefix + "members"}, member, max(ttl.Milliseconds(), 1)).Err()
+	err := heartbeatScript.Run(ctx, r.client.Load(), []string{r.prefix + "members"}, member, max(ttl.Milliseconds(), 1)).Err()
 	if err != nil {
 		return r.fail("heartbeat of "+member, err)
 	}
@@ -395,7 +351,7 @@ func (r *Redis) Heartbeat(ctx context.Context, member string, ttl time.Duration)
 
 // Members implements Membership.
 func (r *Redis) Members(ctx context.Context) ([]string, error) {
-	m, err := membersScript.Run(ctx, r.client, []string{r.prefix + "members"}).StringSlice()
+	m, err := membersScript.Run(ctx, r.client.Load(), []string{r.prefix + "members"}).StringSlice()
 	if err != nil {
 		return nil, r.fail("list members", err)
 	}
@@ -405,50 +361,26 @@ func (r *Redis) Members(ctx context.Context) ([]string, error) {
 
 // Leave implements Membership.
 func (r *Redis) Leave(ctx context.Context, member string) error {
-	if err := r.client.ZRem(ctx, r.prefix+"members", member).Err(); err != nil {
+	if err := r.client.Load().ZRem(ctx, r.prefix+"members", member).Err(); err != nil {
 		return r.fail("leave as "+member, err)
 	}
 	return nil
 }
 
-// Close implements Store.
+// Close implements Store. It leaves the connection to its owner: later
+// calls go to a client closed from the start, so they fail with ErrClosed.
 func (r *Redis) Close() error {
-	r.closeOnce.Do(func() {
-		r.closed.Store(true)
-		if err := r.client.Close(); err != nil {
-			r.closeErr = fmt.Errorf("close redis %s: %w", r.url, err)
-		}
-	})
-	return r.closeErr
+	closed := redis.NewClient(&redis.Options{})
+	_ = closed.Close()
+	r.client.Store(closed)
+	return nil
 }
 
 // fail wraps an error of the client from op with the URL, and with
 // ErrUnavailable when Redis could not be reached or could not serve.
 func (r *Redis) fail(op string, err error) error {
-	switch {
-	case r.closed.Load() || errors.Is(err, redis.ErrClosed):
-		return fmt.Errorf("%s on %s: %w", op, r.url, ErrClosed)
-	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
-		// The caller gave up (a poll timed out): Redis may be fine.
-		return fmt.Errorf("%s on %s: %w", op, r.url, err)
-	case unavailable(err):
-		return fmt.Errorf("%s on %s: %w: %w", op, r.url, ErrUnavailable, err)
+	if errors.Is(err, redis.ErrClosed) {
+		return fmt.Errorf("%s on %s: %w", op, r.conn.Addr, ErrClosed)
 	}
-	return fmt.Errorf("%s on %s: %w", op, r.url, err)
-}
-
-// unavailable tells whether err means Redis could not be reached or could
-// not serve for now: every error but a reply, and the replies of a server
-// that is loading, busy, full, read-only or without its master.
-func unavailable(err error) bool {
-	var reply redis.Error
-	if !errors.As(err, &reply) {
-		return true
-	}
-	for _, p := range []string{"LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS", "max number of clients"} {
-		if redis.HasErrorPrefix(err, p) {
-			return true
-		}
-	}
-	return false
+	return r.conn.Fail(op, err)
 }

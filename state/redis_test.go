@@ -11,15 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riftbridge/riftbridge/bridge/bridgetest"
+	"github.com/riftbridge/riftbridge/state/redisconn"
 	"github.com/riftbridge/riftbridge/state/redistest"
 )
 
 func newRedis(t testing.TB, url string, opts ...RedisOption) *Redis {
 	t.Helper()
-	r, err := NewRedis(url, opts...)
-	if err != nil {
-		t.Fatalf("new redis: %v", err)
-	}
+	r := NewRedis(redistest.Conn(t, url), opts...)
 	t.Cleanup(func() { _ = r.Close() })
 	return r
 }
@@ -28,19 +27,6 @@ func newRedis(t testing.TB, url string, opts ...RedisOption) *Redis {
 func sharedRedis(t testing.TB) *Redis {
 	url := redistest.URL(t)
 	return newRedis(t, url, RedisPrefix(redistest.Prefix(t, url)))
-}
-
-// eventually polls cond every few milliseconds until it holds, failing t
-// after 10 s: a bound on a hang, never a measure of speed.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still false after 10s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // Three replicas, each its own client, race for the same matches: exactly
@@ -109,7 +95,7 @@ func TestRedisLeaseContention(t *testing.T) {
 		id := fmt.Sprintf("KR_%d", m)
 		others := slices.DeleteFunc([]int{0, 1, 2}, func(i int) bool { return i == first[m] })
 		second := -1
-		eventually(t, id+" handed over", func() bool {
+		bridgetest.Eventually(t, id+" handed over", 10*time.Second, func() bool {
 			second = race(id, 7, others)
 			return second >= 0
 		})
@@ -146,7 +132,7 @@ func TestRedisMembership(t *testing.T) {
 	if got := members(); !slices.Equal(got, []string{"a", "b", "c", "d"}) && !slices.Equal(got, []string{"a", "b", "c"}) {
 		t.Fatalf("members = %v, want a b c (and d until it expires)", got)
 	}
-	eventually(t, "d expired", func() bool { return slices.Equal(members(), []string{"a", "b", "c"}) })
+	bridgetest.Eventually(t, "d expired", 10*time.Second, func() bool { return slices.Equal(members(), []string{"a", "b", "c"}) })
 
 	players := make([]string, 300)
 	for i := range players {
@@ -191,9 +177,9 @@ func TestRedisDownAndBack(t *testing.T) {
 	// (about 0.4 s) instead of four; the outcome is the same.
 	a := newRedis(t, srv.URL+"?max_retries=-1", RedisPrefix("rb:"))
 	b := newRedis(t, srv.URL, RedisPrefix("rb:"))
-	safeURL := RedactURL(srv.URL)
+	safeURL := redisconn.Redact(srv.URL)
 	if strings.Contains(safeURL, password) {
-		t.Fatalf("RedactURL(%q) = %q, still with the password", srv.URL, safeURL)
+		t.Fatalf("redisconn.Redact(%q) = %q, still with the password", srv.URL, safeURL)
 	}
 
 	wantClaim(t, a, "KR_done", "a", long, 0, true)
@@ -240,7 +226,7 @@ func TestRedisDownAndBack(t *testing.T) {
 	}
 	wg.Wait()
 	for name, err := range errs {
-		if !errors.Is(err, ErrUnavailable) {
+		if !errors.Is(err, redisconn.ErrUnavailable) {
 			t.Errorf("%s while down: %v, want ErrUnavailable", name, err)
 			continue
 		}
@@ -260,9 +246,9 @@ func TestRedisDownAndBack(t *testing.T) {
 	srv.Restart()
 	// go-redis fails fast while it probes the server, once a second.
 	for _, s := range []*Redis{a, b} {
-		eventually(t, "reconnected", func() bool {
+		bridgetest.Eventually(t, "reconnected", 10*time.Second, func() bool {
 			_, err := s.Status(t.Context(), "KR_done")
-			if err != nil && !errors.Is(err, ErrUnavailable) {
+			if err != nil && !errors.Is(err, redisconn.ErrUnavailable) {
 				t.Fatalf("status after restart: %v", err)
 			}
 			return err == nil
@@ -275,7 +261,7 @@ func TestRedisDownAndBack(t *testing.T) {
 	wantClaim(t, b, "KR_live", "b", long, 0, false)
 	mustProgress(t, a, "KR_live", "a", 4) // its holder carries on
 	mustFinish(t, a, "KR_live", "a", Emitted)
-	eventually(t, "KR_expiring handed over", func() bool {
+	bridgetest.Eventually(t, "KR_expiring handed over", 10*time.Second, func() bool {
 		next, ok, err := b.Claim(t.Context(), "KR_expiring", "b", long)
 		if err != nil || (ok && next != 5) {
 			t.Fatalf("claim KR_expiring: %d, %v, %v; want 5 when claimed", next, ok, err)
@@ -293,40 +279,11 @@ func TestRedisWrongPassword(t *testing.T) {
 	wrong := strings.Replace(srv.URL, ":right@", ":wrong@", 1)
 	r := newRedis(t, wrong)
 	_, _, err := r.Claim(t.Context(), "KR_1", "a", time.Minute)
-	if err == nil || errors.Is(err, ErrUnavailable) || strings.Contains(err.Error(), "wrong") {
+	if err == nil || errors.Is(err, redisconn.ErrUnavailable) || strings.Contains(err.Error(), "wrong") {
 		t.Fatalf("claim with a wrong password: %v, want a plain error without the password", err)
 	}
-	if !strings.Contains(err.Error(), "claim match KR_1 on "+RedactURL(srv.URL)+": ") {
+	if !strings.Contains(err.Error(), "claim match KR_1 on "+redisconn.Redact(srv.URL)+": ") {
 		t.Fatalf("claim with a wrong password: %q, want it to name the match and URL", err)
-	}
-}
-
-func TestRedactURL(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"redis://:secret@host", "redis://host"},
-		{"redis://user:secret@host:6380/2?dial_timeout=3s", "redis://host:6380/2"},
-		{"rediss://:secret@cache.example:6379/0", "rediss://cache.example:6379/0"},
-		{"unix://:secret@/run/redis.sock?db=1", "unix:///run/redis.sock"},
-		{"redis://127.0.0.1:6379", "redis://127.0.0.1:6379"},
-		{"redis://:secret@host:bad port", "(unparsable url)"},
-	} {
-		if got := RedactURL(tc.in); got != tc.want {
-			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestNewRedisBadURL(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"redis://:secret@host:port", `redis url (unparsable url): invalid port ":port" after host`},
-		{"http://:secret@host", "redis url http://host: redis: invalid URL scheme: http"},
-		{"redis://:secret@host/x", `redis url redis://host/x: redis: invalid database number: "x"`},
-		{"redis://:secret@host?bogus=1", "redis url redis://host: redis: unexpected option: bogus"},
-	} {
-		_, err := NewRedis(tc.in)
-		if err == nil || err.Error() != tc.want {
-			t.Errorf("NewRedis(%q): %v, want %q", tc.in, err, tc.want)
-		}
 	}
 }
 
@@ -362,7 +319,7 @@ func (c *logCapture) records() []slog.Record {
 // nowhere: go-redis has no way back to its default logger.
 func captureRedisLogs(t *testing.T) *logCapture {
 	c := &logCapture{}
-	RouteRedisLogs(slog.New(c))
-	t.Cleanup(func() { RouteRedisLogs(slog.New(slog.DiscardHandler)) })
+	redisconn.RouteLogs(slog.New(c))
+	t.Cleanup(func() { redisconn.RouteLogs(slog.New(slog.DiscardHandler)) })
 	return c
 }

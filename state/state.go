@@ -1,26 +1,5 @@
-// Package state keeps what riftbridge must remember across restarts and share
-// across replicas so that every finished match is emitted exactly once:
-// which matches are claimed, how many of their frames were sent, how each
-// ended; resolved PUUIDs; and live games seen, so that their end is not missed.
-//
-// Two backends implement Store: Bolt, one local file for a single process
-// (the default), and Redis, shared by replicas that split the players between
-// them (Membership, Owner) and take leases on matches so that a match shared
-// by players on different replicas is emitted once.
-//
-// # The exactly-once bound
-//
-// An emitter claims a match, writes and flushes one frame, records it with
-// Progress, and repeats; Finish closes the match. A crash (kill -9) or a lost
-// lease between writing a frame and recording it means that frame is sent
-// again by whoever resumes, from the first frame not recorded. The DogStatsD
-// sink is fire-and-forget, so strictly once per frame is impossible: the
-// design bounds the duplicate to the one frame in flight. Its points repeat
-// with the same timestamps and values (Datadog keeps the last value of a
-// series at a timestamp, documented for historical ingestion); its events,
-// if it has any, appear twice. The bound holds only if the emitter records
-// every frame before writing the next and stops emitting the match as soon
-// as Progress fails.
+// Package state is what riftbridge remembers across restarts and shares
+// across replicas, so that every finished match is emitted exactly once.
 package state
 
 import (
@@ -30,7 +9,23 @@ import (
 	"time"
 )
 
-// Store is durable emission state. Implementations are safe for concurrent use.
+// Store is durable emission state: which matches are claimed, how many of
+// their frames were sent, how each ended; resolved PUUIDs; and live games
+// seen, so that their end is not missed. Implementations are safe for
+// concurrent use. Two implement it: Bolt, one local file for a single
+// process (the default), and Redis, shared by replicas that split the
+// players between them (Replicas) and take leases on matches, so that a
+// match shared by players on different replicas is emitted once.
+//
+// The exactly-once bound: an emitter claims a match, writes and flushes one
+// frame, records it with Progress, and repeats; Finish closes the match. A
+// crash (kill -9) or a lost lease between writing a frame and recording it
+// means that frame is sent again by whoever resumes, from the first frame
+// not recorded, so the duplicate is bounded to the one frame in flight. Its
+// points repeat with the same timestamps and values (Datadog keeps the last
+// value of a series at a timestamp); its events, if it has any, appear
+// twice. The bound holds only if the emitter records every frame before
+// writing the next and stops emitting the match as soon as Progress fails.
 //
 // An owner names one emitting worker and must be unique to it: a live lease
 // refuses every Claim, its holder's own included, so two workers that shared
@@ -109,9 +104,6 @@ var (
 var (
 	// ErrLeaseLost means the caller no longer holds the match it is emitting.
 	ErrLeaseLost = errors.New("lease lost")
-	// ErrUnavailable wraps every failure to reach Redis (refused, reset,
-	// timed out, loading): count it and retry later.
-	ErrUnavailable = errors.New("redis unavailable")
 	// ErrClosed is returned by every call on a closed store.
 	ErrClosed = errors.New("state store closed")
 )

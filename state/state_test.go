@@ -12,6 +12,8 @@ import (
 	"github.com/jonboulle/clockwork"
 	"go.uber.org/goleak"
 
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
+	"github.com/riftbridge/riftbridge/state/redisconn"
 	"github.com/riftbridge/riftbridge/state/redistest"
 )
 
@@ -67,7 +69,7 @@ func backends() []backend {
 				clock := clockwork.NewFakeClockAt(time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC))
 				path := filepath.Join(t.TempDir(), "state.db")
 				open := func() Store {
-					b, err := OpenBolt(path, BoltClock(clock), BoltRetention(retention))
+					b, err := OpenBolt(path, telemetry.Settings{Clock: clock}, BoltRetention(retention))
 					if err != nil {
 						t.Fatalf("open bolt: %v", err)
 					}
@@ -84,10 +86,7 @@ func backends() []backend {
 				url := redistest.URL(t)
 				prefix := redistest.Prefix(t, url)
 				open := func() Store {
-					r, err := NewRedis(url, RedisPrefix(prefix), RedisRetention(retention))
-					if err != nil {
-						t.Fatalf("new redis: %v", err)
-					}
+					r := NewRedis(redistest.Conn(t, url), RedisPrefix(prefix), RedisRetention(retention))
 					t.Cleanup(func() { _ = r.Close() })
 					return r
 				}
@@ -368,7 +367,7 @@ func TestStoreContract(t *testing.T) {
 				s.SetPUUID(ctx(t), "kr", "", "p", time.Now()),
 				s.SetLiveGame(ctx(t), "", 1),
 			} {
-				if err == nil || errors.Is(err, ErrLeaseLost) || errors.Is(err, ErrUnavailable) {
+				if err == nil || errors.Is(err, ErrLeaseLost) || errors.Is(err, redisconn.ErrUnavailable) {
 					t.Errorf("got %v, want an argument error", err)
 				}
 			}

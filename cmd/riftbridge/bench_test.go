@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -15,93 +11,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/riftbridge/riftbridge/config"
-	"github.com/riftbridge/riftbridge/riot"
+	"github.com/riftbridge/riftbridge/bridge/bridgetest"
 	"github.com/riftbridge/riftbridge/riot/riottest"
 	"github.com/riftbridge/riftbridge/sink/statsdtest"
 )
-
-// discardUDP reads and drops datagrams, counting bytes, so a benchmark can
-// run for any b.N without holding what it received.
-func discardUDP(b *testing.B) (addr string, received *atomic.Int64) {
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	received = &atomic.Int64{}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 1<<16)
-		for {
-			n, _, err := conn.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			received.Add(int64(n))
-		}
-	}()
-	b.Cleanup(func() {
-		conn.Close()
-		<-done
-	})
-	return conn.LocalAddr().String(), received
-}
-
-// BenchmarkReplayUDP is a whole replay of the sample at speed 0 — read,
-// decode, map, send to a real UDP listener, flush — as `riftbridge replay`
-// runs it.
-func BenchmarkReplayUDP(b *testing.B) {
-	for _, backfill := range []bool{false, true} {
-		name := "live"
-		if backfill {
-			name = "backfill"
-		}
-		b.Run(name, func(b *testing.B) {
-			statsdtest.ClearEnv(b)
-			addr, received := discardUDP(b)
-			cfg := config.NewDefault()
-			cfg.Statsd.Address = addr
-			// Unpaced: this measures the pipeline; the sink's benchmarks
-			// measure delivery at the default pace.
-			cfg.Statsd.UDPDatagramsPerSecond = 0
-			cfg.Replay.Timeline = []string{sampleTimeline}
-			cfg.Replay.Match = sampleMatch
-			cfg.Replay.Backfill = backfill
-			log := slog.New(slog.DiscardHandler)
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := replay(context.Background(), cfg, io.Discard, io.Discard, log); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(16750*float64(b.N)/b.Elapsed().Seconds(), "points/s")
-			b.ReportMetric(float64(received.Load())/float64(b.N), "bytes_sent/op")
-		})
-	}
-}
-
-// BenchmarkStdlibDecode is the floor: a bare encoding/json decode of the
-// sample timeline's bytes into the v5 types.
-func BenchmarkStdlibDecode(b *testing.B) {
-	data, err := os.ReadFile(sampleTimeline)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		var tl riot.Timeline
-		if err := json.Unmarshal(data, &tl); err != nil {
-			b.Fatal(errors.Join(err))
-		}
-	}
-}
 
 // BenchmarkRunMemory1000Players runs `riftbridge run` as its own process,
 // tracking 1,000 idle players on 8 platforms against a Riot-shaped server in
@@ -140,22 +57,18 @@ func BenchmarkRunMemory1000Players(b *testing.B) {
 		}
 		cmd := exec.Command(os.Args[0], "run", "--config", path)
 		cmd.Env = append(os.Environ(), "RIFTBRIDGE_TEST_MAIN=1", "RIOT_API_KEY=")
-		var stderr syncBuffer
+		var stderr bridgetest.SyncBuffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
 		// Ready once every player is resolved; then one telemetry flush
 		// (10 s) that follows the first spectator poll of everyone.
-		for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
-			if code, _ := readyz(health); code == http.StatusOK {
-				break
-			}
-			if time.Now().After(deadline) {
-				_ = cmd.Process.Kill()
-				b.Fatalf("not ready in 2 minutes; stderr:\n%s", stderr.String())
-			}
-		}
+		b.Cleanup(func() { _ = cmd.Process.Kill() })
+		bridgetest.Eventually(b, "/readyz to be ready", 2*time.Minute, func() bool {
+			code, _ := readyz(health)
+			return code == http.StatusOK
+		}, stderr.String)
 		// Over the next spectator interval and a bit (every player polled
 		// again), at each self-telemetry flush: the largest RSS seen.
 		rss = 0

@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/riftbridge/riftbridge/bridge"
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
 	"github.com/riftbridge/riftbridge/dashboards"
 )
 
@@ -38,7 +40,7 @@ func newDashboardsExportCmd(load dashboardsLoader, stdout io.Writer) *cobra.Comm
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
-				return badInput{errors.New("dashboards export: --out DIR is required")}
+				return &bridge.InputError{Err: errors.New("dashboards export: --out DIR is required")}
 			}
 			cfg, ns, _, err := load(cmd)
 			if err != nil {
@@ -87,11 +89,10 @@ without writing.`,
 				return err
 			}
 			apiKey, appKey := os.Getenv("DD_API_KEY"), os.Getenv("DD_APP_KEY")
-			client, err := dashboards.NewClient(dashboards.ClientOptions{
-				Site: os.Getenv("DD_SITE"), APIURL: apiURL, APIKey: apiKey, AppKey: appKey, Logger: log,
-			})
+			client, err := dashboards.NewClient(apiKey, appKey, telemetry.Settings{Logger: log},
+				dashboards.WithSite(os.Getenv("DD_SITE")), dashboards.WithAPIURL(apiURL))
 			if err != nil {
-				return badInput{fmt.Errorf("dashboards push: %w", err)}
+				return &bridge.InputError{Err: fmt.Errorf("dashboards push: %w", err)}
 			}
 			err = push(cmd, client, set, dryRun, stdout)
 			if err != nil {

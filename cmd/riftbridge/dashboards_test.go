@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/riftbridge/riftbridge/bridge"
 	"github.com/riftbridge/riftbridge/dashboards"
 	"github.com/riftbridge/riftbridge/dashboards/ddtest"
 )
@@ -64,7 +65,7 @@ func TestDashboardsExport(t *testing.T) {
 	}
 
 	_, err = runDashboards(t, "export")
-	var bad badInput
+	var bad *bridge.InputError
 	if !errors.As(err, &bad) || !strings.Contains(err.Error(), "--out DIR is required") {
 		t.Errorf("export without --out: %v, want bad input", err)
 	}
@@ -154,7 +155,7 @@ func TestDashboardsPushRefused(t *testing.T) {
 			if err == nil {
 				t.Fatalf("push succeeded:\n%s", out)
 			}
-			var bad badInput
+			var bad *bridge.InputError
 			if msg := err.Error(); !strings.HasPrefix(msg, tc.want) || strings.Contains(msg, "\n") {
 				t.Errorf("error = %q\nwant one line starting %q", msg, tc.want)
 			}

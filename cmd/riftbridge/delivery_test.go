@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riftbridge/riftbridge/bridge/bridgetest"
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
 	"github.com/riftbridge/riftbridge/config"
 	"github.com/riftbridge/riftbridge/riot/riottest"
 	"github.com/riftbridge/riftbridge/sink/statsdtest"
@@ -133,16 +135,13 @@ func TestRunDelivery(t *testing.T) {
 				url := redistest.URL(t)
 				prefix := redistest.Prefix(t, url)
 				extra = redisConfig(url, prefix)
-				store, err := state.NewRedis(url, state.RedisPrefix(prefix))
-				if err != nil {
-					t.Fatal(err)
-				}
+				store := state.NewRedis(redistest.Conn(t, url), state.RedisPrefix(prefix))
 				t.Cleanup(func() { store.Close() })
 				ledger = func() state.MatchStatus { return matchStatus(t, store, id) }
 			} else {
 				// The file is locked while a process runs.
 				ledger = func() state.MatchStatus {
-					store, err := state.OpenBolt(statePath)
+					store, err := state.OpenBolt(statePath, telemetry.Settings{})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -176,7 +175,7 @@ func TestRunDelivery(t *testing.T) {
 			if tt.backend == config.StateRedis {
 				// The moment the ledger says emitted, the Agent's socket
 				// already holds every frame.
-				eventually(t, "the ledger to say emitted", time.Minute, func() bool { return ledger().Outcome == state.Emitted }, running)
+				bridgetest.Eventually(t, "the ledger to say emitted", time.Minute, func() bool { return ledger().Outcome == state.Emitted }, stderrs(running))
 				if got := framePoints(parseAll(t, syncLines(t, dsd)), id); len(got) != len(stamps) {
 					t.Fatalf("the ledger says emitted with %d of %d frames in the agent's socket", len(got), len(stamps))
 				}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riftbridge/riftbridge/bridge/bridgetest"
 	"github.com/riftbridge/riftbridge/riot/riottest"
 	"github.com/riftbridge/riftbridge/sink/statsdtest"
 )
@@ -71,7 +72,7 @@ func TestRunReadiness(t *testing.T) {
 	health := withHealth(t, cfg)
 	bridge := startBridge(t, "run", cfg)
 
-	eventually(t, "/readyz to be ready", 30*time.Second, func() bool { code, _ := readyz(health); return code == http.StatusOK }, bridge)
+	bridgetest.Eventually(t, "/readyz to be ready", 30*time.Second, func() bool { code, _ := readyz(health); return code == http.StatusOK }, stderrs(bridge))
 	if _, body := readyz(health); !strings.Contains(body, "riot knows no account for Nobody#NONE on kr") {
 		t.Errorf("/readyz says %q, want it to name Nobody#NONE on kr", body)
 	}
@@ -84,7 +85,7 @@ func TestRunReadiness(t *testing.T) {
 	}
 
 	srv.Inject(riottest.Fault{Endpoint: riottest.EndpointSpectator, Status: 429, LimitType: riottest.LimitApplication, RetryAfter: 999999, Count: 1})
-	eventually(t, "/readyz to report the hold", 30*time.Second, func() bool { code, _ := readyz(health); return code == http.StatusServiceUnavailable }, bridge)
+	bridgetest.Eventually(t, "/readyz to report the hold", 30*time.Second, func() bool { code, _ := readyz(health); return code == http.StatusServiceUnavailable }, stderrs(bridge))
 	if _, body := readyz(health); !strings.Contains(body, "riot holds kr back for") || !strings.Contains(body, "(429 application)") {
 		t.Errorf("/readyz says %q, want the hold on kr", body)
 	}
@@ -131,12 +132,12 @@ func TestReplaySignal(t *testing.T) {
 			statsdtest.ClearEnv(t)
 			cmd := exec.Command(os.Args[0], "replay", "--timeline", sampleTimeline, "--match", sampleMatch, "--sink", "stdout", "--speed", "60")
 			cmd.Env = append(os.Environ(), "RIFTBRIDGE_TEST_MAIN=1")
-			var stdout, stderr syncBuffer
+			var stdout, stderr bridgetest.SyncBuffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "the first frame", 30*time.Second, func() bool { return strings.Contains(stdout.String(), "lol.team.gold") })
+			bridgetest.Eventually(t, "the first frame", 30*time.Second, func() bool { return strings.Contains(stdout.String(), "lol.team.gold") })
 			if err := cmd.Process.Signal(sig.signal); err != nil {
 				t.Fatal(err)
 			}

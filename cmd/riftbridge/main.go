@@ -8,8 +8,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
+
+	"github.com/riftbridge/riftbridge/bridge"
 )
 
 func main() {
@@ -36,12 +37,6 @@ const (
 	exitTerminated  = 128 + 15 // SIGTERM
 )
 
-// badInput marks an error as the user's input being wrong.
-type badInput struct{ err error }
-
-func (e badInput) Error() string { return e.err.Error() }
-func (e badInput) Unwrap() error { return e.err }
-
 // run executes the command line and returns the process exit code. Every
 // error ends as one line on stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -52,7 +47,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintf(stderr, "riftbridge: %v\n", err)
-	var bad badInput
+	var bad *bridge.InputError
 	switch {
 	case errors.As(err, &bad):
 		return exitBadInput
@@ -60,9 +55,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitInterrupted
 	}
 	return exitFailure
-}
-
-// joinLines folds an errors.Join list into one line.
-func joinLines(err error) string {
-	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }

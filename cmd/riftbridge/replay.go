@@ -1,30 +1,16 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/riftbridge/riftbridge/bridge"
 	"github.com/riftbridge/riftbridge/config"
-	"github.com/riftbridge/riftbridge/mapper"
-	"github.com/riftbridge/riftbridge/riot"
-	"github.com/riftbridge/riftbridge/sink"
-)
-
-// Datadog's metric intake accepts points at most this far in the past or the
-// future; older backfilled points are dropped unless historical metrics
-// ingestion is enabled for the metric.
-const (
-	intakeMaxAge    = time.Hour
-	intakeMaxFuture = 10 * time.Minute
 )
 
 var replayFlagKeys = map[string]string{
@@ -45,14 +31,23 @@ with current timestamps (0 = as fast as possible); --backfill sends every
 point with its true historical timestamp instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd, g, replayFlagKeys, (*config.Config).Validate)
+			load := func() (*config.Config, error) {
+				return loadConfig(cmd, g, replayFlagKeys, (*config.Config).Validate)
+			}
+			opts := []bridge.Option{bridge.WithOutput(stdout, stderr)}
+			bar := newProgressBar(stderr)
+			if bar != nil {
+				opts = append(opts, bridge.WithProgress(bar.update))
+				defer bar.finish()
+			}
+			sum, err := bridge.Replay(cmd.Context(), load, opts...)
 			if err != nil {
 				return err
 			}
-			if len(cfg.Replay.Timeline) == 0 {
-				return badInput{errors.New(`"replay.timeline": required: pass --timeline FILE`)}
-			}
-			return replay(cmd.Context(), cfg, stdout, stderr, newLogger(cfg, stderr))
+			bar.finish()
+			fmt.Fprintf(stderr, "replayed %s: %d frames, %d points, %d events in %.2fs to %s\n",
+				sum.Match, sum.Frames, sum.Points, sum.Events, sum.Elapsed.Seconds(), sum.Sink)
+			return nil
 		},
 	}
 	f := cmd.Flags()
@@ -64,122 +59,38 @@ point with its true historical timestamp instead.`,
 	return cmd
 }
 
-// replaySummary is what a replay did, for the closing line.
-type replaySummary struct {
-	frames, points, events int
-	outsideIntake          int
-	curve                  goldCurve
+// progressBar draws the replay's progress on a terminal only, so pipes and
+// CI logs stay clean.
+type progressBar struct {
+	w   io.Writer
+	bar *progressbar.ProgressBar
 }
 
-func replay(ctx context.Context, cfg *config.Config, stdout, stderr io.Writer, log *slog.Logger) error {
-	rec, err := riot.LoadRecording(cfg.Replay.Timeline, cfg.Replay.Match)
-	if err != nil {
-		return badInput{err}
-	}
-	info := mapper.Describe(rec.Timeline, rec.Match)
-	start := time.Now()
-	tb := mapper.Timebase{Origin: start, Speed: cfg.Replay.Speed}
-	if cfg.Replay.Backfill {
-		if info.Start.IsZero() {
-			return badInput{fmt.Errorf("%s: --backfill needs the game start time, which this timeline lacks: pass --match with the match file", rec.Files[0])}
-		}
-		tb = mapper.Timebase{Origin: info.Start, Speed: 1}
-	}
-
-	out, err := newSink(cfg, stdout, cfg.Replay.Backfill, log)
-	if err != nil {
-		return err
-	}
-	defer out.Close()
-
-	frames := rec.Timeline.Info.Frames
-	bar := newProgressBar(stderr, len(frames))
-	m := mapper.New(info, mapper.Options{DropTags: cfg.Metrics.DropTags})
-	var sum replaySummary
-	src := &riot.Replay{Recording: rec, Speed: cfg.Replay.Speed}
-	err = src.Run(ctx, func(ctx context.Context, u riot.Update) error {
-		b := m.Frame(&frames[u.Frame], tb)
-		sum.points += len(b.Points)
-		sum.events += len(b.Events)
-		sum.curve.add(frames[u.Frame].Timestamp, b.Points)
-		if cfg.Replay.Backfill {
-			sum.outsideIntake += countOutsideIntake(b.Points, start)
-		}
-		if bar != nil {
-			_ = bar.Add(1)
-		}
-		if err := out.Write(ctx, b); err != nil {
-			return err
-		}
-		// Frame by frame, so a replay into an Agent that is gone stops at
-		// the first frame it lost instead of sending the rest into the void.
-		if err := out.Flush(ctx); err != nil {
-			return err
-		}
-		sum.frames++
-		return nil
-	})
-	if bar != nil {
-		_ = bar.Finish()
-	}
-	if ctx.Err() != nil {
-		// Stopped by a signal: what was sent is delivered; say how far it got.
-		return fmt.Errorf("replay %s: stopped after %d of %d frames, each delivered: %w",
-			describeMatch(info, rec), sum.frames, len(frames), context.Cause(ctx))
-	}
-	// The source's errors name the replay and the frame already.
-	if err == nil {
-		if err = out.Close(); err != nil {
-			err = fmt.Errorf("replay %s: %w", describeMatch(info, rec), err)
-		}
-	}
-	if errors.Is(err, sink.ErrUndelivered) {
-		return fmt.Errorf("%w; is the Datadog Agent listening there?", err)
-	}
-	if err != nil {
-		return err
-	}
-	if sum.outsideIntake > 0 {
-		log.Warn("backfilled points fall outside Datadog's intake window (1 h past, 10 min future); the intake drops them unless historical metrics ingestion is enabled for these metrics",
-			"outside", sum.outsideIntake, "points", sum.points)
-	}
-	if cfg.Replay.Plot != "" {
-		if err := sum.curve.plot(cfg.Replay.Plot, describeMatch(info, rec)); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(stderr, "replayed %s: %d frames, %d points, %d events in %.2fs to %s\n",
-		describeMatch(info, rec), sum.frames, sum.points, sum.events, time.Since(start).Seconds(), sinkName(out))
-	return nil
-}
-
-func describeMatch(info mapper.MatchInfo, rec *riot.Recording) string {
-	if info.MatchID != "" {
-		return info.MatchID
-	}
-	return rec.Files[0]
-}
-
-func countOutsideIntake(points []mapper.Point, now time.Time) int {
-	n := 0
-	for _, p := range points {
-		if p.Time.Before(now.Add(-intakeMaxAge)) || p.Time.After(now.Add(intakeMaxFuture)) {
-			n++
-		}
-	}
-	return n
-}
-
-// newProgressBar draws on a terminal only, so pipes and CI logs stay clean.
-func newProgressBar(stderr io.Writer, total int) *progressbar.ProgressBar {
+func newProgressBar(stderr io.Writer) *progressBar {
 	f, ok := stderr.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
-	return progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(stderr),
-		progressbar.OptionSetDescription("replaying"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionClearOnFinish(),
-	)
+	return &progressBar{w: stderr}
+}
+
+func (p *progressBar) update(done, total int) {
+	if p.bar == nil {
+		p.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetDescription("replaying"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	_ = p.bar.Set(done)
+}
+
+// finish clears the bar; it is safe to call on no bar, and twice.
+func (p *progressBar) finish() {
+	if p == nil || p.bar == nil {
+		return
+	}
+	_ = p.bar.Finish()
+	p.bar = nil
 }

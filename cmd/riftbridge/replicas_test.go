@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riftbridge/riftbridge/bridge/bridgetest"
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/riot/riottest"
 	"github.com/riftbridge/riftbridge/sink/statsdtest"
@@ -167,17 +168,17 @@ func TestRunReplicas(t *testing.T) {
 	}
 
 	// Steady state: every replica sees the three.
-	eventually(t, "every replica to take its share of three", 30*time.Second, func() bool {
+	bridgetest.Eventually(t, "every replica to take its share of three", 30*time.Second, func() bool {
 		return !slices.ContainsFunc(reps, func(r *replica) bool { return lastAssigned(r) != 3 })
-	}, procs...)
+	}, stderrs(procs...))
 	// Live gauges are aggregated by datadog-go and flushed every 2 s: let
 	// those of polls made under an earlier assignment arrive first.
 	time.Sleep(aggregationSettle)
 	from := lineCounts(reps)
-	eventually(t, "every player polled twice", 30*time.Second, func() bool {
+	bridgetest.Eventually(t, "every player polled twice", 30*time.Second, func() bool {
 		_, gauges := inGameSenders(t, reps, from, players)
 		return !slices.ContainsFunc(players, func(p runPlayer) bool { return gauges[p.name] < 2 })
-	}, procs...)
+	}, stderrs(procs...))
 	senders, _ := inGameSenders(t, reps, from, players)
 	owned := make([][]runPlayer, len(reps))
 	for _, p := range players {
@@ -215,7 +216,7 @@ func TestRunReplicas(t *testing.T) {
 
 	// Every match emitted, then a self-telemetry flush from each replica
 	// after that, so its lol.bridge.matches_emitted is in.
-	eventually(t, "every match's game_end", 60*time.Second, func() bool {
+	bridgetest.Eventually(t, "every match's game_end", 60*time.Second, func() bool {
 		var lines []string
 		for _, r := range reps {
 			lines = append(lines, r.dsd.Lines()...)
@@ -226,7 +227,7 @@ func TestRunReplicas(t *testing.T) {
 			}
 		}
 		return true
-	}, procs...)
+	}, stderrs(procs...))
 	emittedAt := lineCounts(reps)
 	replicasGauge := func(r *replica, from int) (float64, bool) {
 		lines := r.dsd.Lines()
@@ -235,14 +236,14 @@ func TestRunReplicas(t *testing.T) {
 		}
 		return lastValue(parseAll(t, lines[from:]), "lol.bridge.replicas")
 	}
-	eventually(t, "a self-telemetry flush from each replica after the matches", 30*time.Second, func() bool {
+	bridgetest.Eventually(t, "a self-telemetry flush from each replica after the matches", 30*time.Second, func() bool {
 		for i, r := range reps {
 			if _, ok := replicasGauge(r, emittedAt[i]); !ok {
 				return false
 			}
 		}
 		return true
-	}, procs...)
+	}, stderrs(procs...))
 	for i, r := range reps {
 		if v, _ := replicasGauge(r, emittedAt[i]); v != 3 {
 			t.Errorf("replica %d: lol.bridge.replicas = %v, want 3", i, v)
@@ -267,20 +268,20 @@ func TestRunReplicas(t *testing.T) {
 	from = lineCounts(survivors)
 	killed := time.Now()
 	reps[victim].kill9(t)
-	eventually(t, fmt.Sprintf("the survivors to poll replica %d's players %v", victim, owned[victim]), 15*time.Second, func() bool {
+	bridgetest.Eventually(t, fmt.Sprintf("the survivors to poll replica %d's players %v", victim, owned[victim]), 15*time.Second, func() bool {
 		_, gauges := inGameSenders(t, survivors, from, owned[victim])
 		return !slices.ContainsFunc(owned[victim], func(p runPlayer) bool { return gauges[p.name] == 0 })
-	}, survivorProcs...)
+	}, stderrs(survivorProcs...))
 	takeover := time.Since(killed)
-	eventually(t, "both survivors to take their share of two", 15*time.Second, func() bool {
+	bridgetest.Eventually(t, "both survivors to take their share of two", 15*time.Second, func() bool {
 		return !slices.ContainsFunc(survivors, func(r *replica) bool { return lastAssigned(r) != 2 })
-	}, survivorProcs...)
+	}, stderrs(survivorProcs...))
 	time.Sleep(500 * time.Millisecond)
 	from = lineCounts(survivors)
-	eventually(t, "every player polled twice by the survivors", 30*time.Second, func() bool {
+	bridgetest.Eventually(t, "every player polled twice by the survivors", 30*time.Second, func() bool {
 		_, gauges := inGameSenders(t, survivors, from, players)
 		return !slices.ContainsFunc(players, func(p runPlayer) bool { return gauges[p.name] < 2 })
-	}, survivorProcs...)
+	}, stderrs(survivorProcs...))
 	senders, _ = inGameSenders(t, survivors, from, players)
 	perSurvivor := make([]int, len(survivors))
 	for _, p := range players {
@@ -446,11 +447,11 @@ func TestRunRedisDown(t *testing.T) {
 		p := startBridge(t, "replica", writeRunConfig(t, srv, dsd.Addr(), []runPlayer{player}, redisConfig(rs.URL, redistest.Prefix(t, rs.URL))))
 
 		// Polling under way: the live game seen.
-		eventually(t, "the live game", 30*time.Second, func() bool {
+		bridgetest.Eventually(t, "the live game", 30*time.Second, func() bool {
 			return slices.ContainsFunc(dsd.Lines(), func(l string) bool {
 				return strings.HasPrefix(l, inGameMetric+":1|") && strings.Contains(l, playerTag(player))
 			})
-		}, p)
+		}, stderrs(p))
 		rs.Stop()
 		stopped := time.Now()
 		// Down until the match is ready, and at least a few heartbeats.
@@ -459,9 +460,9 @@ func TestRunRedisDown(t *testing.T) {
 		down := time.Since(stopped)
 		duringOutage := !available.After(time.Now())
 
-		eventually(t, "the match's game_end once Redis is back", 45*time.Second, func() bool {
+		bridgetest.Eventually(t, "the match's game_end once Redis is back", 45*time.Second, func() bool {
 			return slices.ContainsFunc(dsd.Lines(), func(l string) bool { return isGameEnd(l, id) })
-		}, p)
+		}, stderrs(p))
 		p.terminate(t)
 		ds := parseAll(t, syncLines(t, dsd))
 

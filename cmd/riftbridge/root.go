@@ -5,10 +5,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/riftbridge/riftbridge/bridge"
 	"github.com/riftbridge/riftbridge/config"
 	"github.com/riftbridge/riftbridge/dashboards"
 )
@@ -32,7 +34,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().String("log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().String("sink", config.SinkDogStatsD, "where points go: dogstatsd or stdout")
 	root.PersistentFlags().String("statsd-addr", "127.0.0.1:8125", "DogStatsD address: host:port, udp://host:port or unix:///path; empty reads DD_DOGSTATSD_URL/DD_AGENT_HOST; empty or the default prefers the Agent's socket when it exists")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &bridge.InputError{Err: err} })
 
 	loadDashboards := func(cmd *cobra.Command) (dashboards.Config, string, *slog.Logger, error) {
 		// Validate, not ValidateRun: export and push need no Riot key.
@@ -40,7 +42,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		if err != nil {
 			return dashboards.Config{}, "", nil, err
 		}
-		return cfg.Dashboards, cfg.Metrics.Prefix(), newLogger(cfg, stderr), nil
+		return cfg.Dashboards, cfg.Metrics.Prefix(), bridge.NewLogger(cfg, stderr), nil
 	}
 	root.AddCommand(
 		newReplayCmd(&g, stdout, stderr),
@@ -74,21 +76,11 @@ func loadConfig(cmd *cobra.Command, g *globalFlags, flagKeys map[string]string, 
 	flags.AddFlagSet(cmd.InheritedFlags())
 	cfg, err := config.Load(g.configFile, flags, keys)
 	if err != nil {
-		return nil, badInput{err}
+		return nil, &bridge.InputError{Err: err}
 	}
 	if err := validate(cfg); err != nil {
-		return nil, badInput{fmt.Errorf("invalid configuration: %s", joinLines(err))}
+		// Validate reports every problem; one line names them all.
+		return nil, &bridge.InputError{Err: fmt.Errorf("invalid configuration: %s", strings.ReplaceAll(err.Error(), "\n", "; "))}
 	}
 	return cfg, nil
-}
-
-// newLogger builds the process logger on stderr: quiet (info) by default.
-func newLogger(cfg *config.Config, stderr io.Writer) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.Log.Level)) // validated already
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(stderr, opts))
-	}
-	return slog.New(slog.NewTextHandler(stderr, opts))
 }

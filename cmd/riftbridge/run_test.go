@@ -10,13 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/riftbridge/riftbridge/bridge/bridgetest"
 	"github.com/riftbridge/riftbridge/riot/riottest"
 	"github.com/riftbridge/riftbridge/sink/statsdtest"
 )
@@ -29,24 +29,6 @@ func TestMain(m *testing.M) {
 		return
 	}
 	os.Exit(m.Run())
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 type runPlayer struct{ name, tag, platform string }
@@ -114,7 +96,7 @@ func TestRunEndToEnd(t *testing.T) {
 	path := writeRunConfig(t, srv, dsd.Addr(), players, "")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr syncBuffer
+	var stderr bridgetest.SyncBuffer
 	exit := make(chan int, 1)
 	go func() { exit <- run(ctx, []string{"run", "--config", path}, &bytes.Buffer{}, &stderr) }()
 
@@ -279,23 +261,16 @@ func TestRunSIGTERM(t *testing.T) {
 
 	cmd := exec.Command(os.Args[0], "run", "--config", path)
 	cmd.Env = append(os.Environ(), "RIFTBRIDGE_TEST_MAIN=1")
-	var stderr syncBuffer
+	var stderr bridgetest.SyncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	ready := false
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline) && !ready; time.Sleep(100 * time.Millisecond) {
-		resp, err := http.Get("http://" + health + "/readyz")
-		if err == nil {
-			ready = resp.StatusCode == http.StatusOK
-			resp.Body.Close()
-		}
-	}
-	if !ready {
-		t.Fatalf("never ready; stderr:\n%s", stderr.String())
-	}
+	bridgetest.Eventually(t, "/readyz to be ready", 20*time.Second, func() bool {
+		code, _ := readyz(health)
+		return code == http.StatusOK
+	}, stderr.String)
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +314,7 @@ func TestRunHotReload(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr syncBuffer
+	var stderr bridgetest.SyncBuffer
 	exit := make(chan int, 1)
 	go func() { exit <- run(ctx, []string{"run", "--config", path}, &bytes.Buffer{}, &stderr) }()
 
@@ -348,12 +323,7 @@ func TestRunHotReload(t *testing.T) {
 	}
 	waitUntil := func(what string, ok func() bool) {
 		t.Helper()
-		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			if ok() {
-				return
-			}
-		}
-		t.Fatalf("timed out waiting for %s; stderr:\n%s", what, stderr.String())
+		bridgetest.Eventually(t, what, 15*time.Second, ok, stderr.String)
 	}
 	waitUntil("the first player's lookup", func() bool { return accountLookups() == 1 })
 

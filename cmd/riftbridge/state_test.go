@@ -14,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riftbridge/riftbridge/bridge/bridgetest"
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
 	"github.com/riftbridge/riftbridge/config"
+	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/riot"
 	"github.com/riftbridge/riftbridge/riot/riottest"
 	"github.com/riftbridge/riftbridge/sink/statsdtest"
@@ -27,7 +30,7 @@ import (
 type bridgeProc struct {
 	name   string
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *bridgetest.SyncBuffer
 	exited chan struct{} // closed once the process has been waited for
 }
 
@@ -36,7 +39,7 @@ type bridgeProc struct {
 // detector spoke in it.
 func startBridge(t *testing.T, name, configPath string) *bridgeProc {
 	t.Helper()
-	p := &bridgeProc{name: name, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &bridgeProc{name: name, stderr: &bridgetest.SyncBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(os.Args[0], "run", "--config", configPath)
 	p.cmd.Env = append(os.Environ(), "RIFTBRIDGE_TEST_MAIN=1")
 	p.cmd.Stdout = io.Discard
@@ -113,24 +116,17 @@ func (p *bridgeProc) kill9(t *testing.T) {
 // waitLog waits until the process's stderr satisfies ok.
 func (p *bridgeProc) waitLog(t *testing.T, what string, timeout time.Duration, ok func(stderr string) bool) {
 	t.Helper()
-	eventually(t, what, timeout, func() bool { return ok(p.stderr.String()) }, p)
+	bridgetest.Eventually(t, what, timeout, func() bool { return ok(p.stderr.String()) }, stderrs(p))
 }
 
-// eventually polls cond until it holds; it fails the test after timeout,
-// a guard only, with the stderr of procs.
-func eventually(t *testing.T, what string, timeout time.Duration, cond func() bool, procs ...*bridgeProc) {
-	t.Helper()
-	for deadline := time.Now().Add(timeout); ; time.Sleep(20 * time.Millisecond) {
-		if cond() {
-			return
+// stderrs explains a wait that timed out with the stderr of procs.
+func stderrs(procs ...*bridgeProc) func() string {
+	return func() string {
+		var b strings.Builder
+		for _, p := range procs {
+			fmt.Fprintf(&b, "--- %s stderr:\n%s", p.name, p.stderr.String())
 		}
-		if time.Now().After(deadline) {
-			var b strings.Builder
-			for _, p := range procs {
-				fmt.Fprintf(&b, "\n--- %s stderr:\n%s", p.name, p.stderr.String())
-			}
-			t.Fatalf("timed out after %v waiting for %s%s", timeout, what, b.String())
-		}
+		return b.String()
 	}
 }
 
@@ -367,7 +363,11 @@ func checkResume(t *testing.T, id string, stamps []int64, run1, run2 map[int64]m
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := mapAllPoints(t, rec)
+	m := mapper.New(mapper.Describe(rec.Timeline, rec.Match), mapper.Options{})
+	var want [][]mapper.Point
+	for i := range rec.Timeline.Info.Frames {
+		want = append(want, m.Frame(&rec.Timeline.Info.Frames[i], mapper.Timebase{}).Points)
+	}
 	if len(want) != len(stamps) {
 		t.Fatalf("sample has %d frames, the served match %d", len(want), len(stamps))
 	}
@@ -486,7 +486,7 @@ func TestRunStateLocked(t *testing.T) {
 	}
 	holder.terminate(t)
 	// The holder released the lock on its way out.
-	b, err := state.OpenBolt(statePath)
+	b, err := state.OpenBolt(statePath, telemetry.Settings{})
 	if err != nil {
 		t.Fatalf("state file still locked after the holder exited: %v", err)
 	}
@@ -523,7 +523,7 @@ func TestRunCorruptState(t *testing.T) {
 	player := runPlayer{"Corrupt", "CRP", "kr"}
 	srv.AddPlayer(player.name, player.tag, player.platform)
 	statePath := filepath.Join(t.TempDir(), "state.db")
-	store, err := state.OpenBolt(statePath)
+	store, err := state.OpenBolt(statePath, telemetry.Settings{})
 	if err != nil {
 		t.Fatal(err)
 	}

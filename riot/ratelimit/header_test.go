@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riftbridge/riftbridge/riot"
 	"github.com/riftbridge/riftbridge/riot/ratelimit"
 )
 
@@ -12,28 +13,28 @@ func TestParseHeaders(t *testing.T) {
 	tests := []struct {
 		name       string
 		header     string
-		wantLimits []ratelimit.Limit // nil when limitsErr
+		wantLimits []riot.Limit // nil when limitsErr
 		limitsErr  bool
-		wantCounts []ratelimit.Limit
+		wantCounts []riot.Limit
 		countsErr  bool
 	}{
 		{
 			name:       "dev key",
 			header:     "20:1,100:120",
-			wantLimits: []ratelimit.Limit{{Count: 20, Window: time.Second}, {Count: 100, Window: 120 * time.Second}},
-			wantCounts: []ratelimit.Limit{{Count: 20, Window: time.Second}, {Count: 100, Window: 120 * time.Second}},
+			wantLimits: []riot.Limit{{Count: 20, Window: time.Second}, {Count: 100, Window: 120 * time.Second}},
+			wantCounts: []riot.Limit{{Count: 20, Window: time.Second}, {Count: 100, Window: 120 * time.Second}},
 		},
 		{
 			name:       "single window with spaces",
 			header:     " 500:10 ",
-			wantLimits: []ratelimit.Limit{{Count: 500, Window: 10 * time.Second}},
-			wantCounts: []ratelimit.Limit{{Count: 500, Window: 10 * time.Second}},
+			wantLimits: []riot.Limit{{Count: 500, Window: 10 * time.Second}},
+			wantCounts: []riot.Limit{{Count: 500, Window: 10 * time.Second}},
 		},
 		{
 			name:       "zero is a count, not a limit",
 			header:     "0:1,3:120",
 			limitsErr:  true,
-			wantCounts: []ratelimit.Limit{{Count: 0, Window: time.Second}, {Count: 3, Window: 120 * time.Second}},
+			wantCounts: []riot.Limit{{Count: 0, Window: time.Second}, {Count: 3, Window: 120 * time.Second}},
 		},
 		{name: "empty", header: ""},
 		{name: "blank", header: "  "},
@@ -48,11 +49,11 @@ func TestParseHeaders(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			limits, err := ratelimit.ParseLimits(tc.header)
+			limits, err := riot.ParseLimits(tc.header)
 			if (err != nil) != tc.limitsErr || !slices.Equal(limits, tc.wantLimits) {
 				t.Errorf("ParseLimits(%q) = %v, %v; want %v, error %t", tc.header, limits, err, tc.wantLimits, tc.limitsErr)
 			}
-			counts, err := ratelimit.ParseCounts(tc.header)
+			counts, err := riot.ParseCounts(tc.header)
 			if (err != nil) != tc.countsErr || !slices.Equal(counts, tc.wantCounts) {
 				t.Errorf("ParseCounts(%q) = %v, %v; want %v, error %t", tc.header, counts, err, tc.wantCounts, tc.countsErr)
 			}
@@ -61,7 +62,7 @@ func TestParseHeaders(t *testing.T) {
 }
 
 func TestLimitString(t *testing.T) {
-	limits, err := ratelimit.ParseLimits("20:1,100:120")
+	limits, err := riot.ParseLimits("20:1,100:120")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func TestLimitString(t *testing.T) {
 	}
 }
 
-func TestDefaultPadding(t *testing.T) {
+func TestPadding(t *testing.T) {
 	tests := []struct {
 		window, want time.Duration
 	}{
@@ -85,8 +86,8 @@ func TestDefaultPadding(t *testing.T) {
 		{600 * time.Second, time.Second},
 	}
 	for _, tc := range tests {
-		if got := ratelimit.DefaultPadding(tc.window); got != tc.want {
-			t.Errorf("DefaultPadding(%v) = %v, want %v", tc.window, got, tc.want)
+		if got := ratelimit.Padding(tc.window); got != tc.want {
+			t.Errorf("Padding(%v) = %v, want %v", tc.window, got, tc.want)
 		}
 	}
 }

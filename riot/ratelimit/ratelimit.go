@@ -13,16 +13,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jonboulle/clockwork"
-)
+	"github.com/riftbridge/riftbridge/riot"
 
-// Clock is the limiter's time source. clockwork.NewRealClock (the default)
-// and clockwork.FakeClock satisfy it, so a Doer can share one clock with the
-// limiter for its own backoff.
-type Clock interface {
-	Now() time.Time
-	NewTimer(d time.Duration) clockwork.Timer
-}
+	"github.com/jonboulle/clockwork"
+
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
+)
 
 // Permit is one request admitted by a Reserver. It counts as in flight until
 // Done or Cancel; the first request of a method whose limits are unknown, the
@@ -61,8 +57,6 @@ type Reserver interface {
 }
 
 var (
-	_ Clock    = clockwork.NewRealClock()
-	_ Clock    = (*clockwork.FakeClock)(nil)
 	_ error    = (*ThrottleError)(nil)
 	_ Reserver = (*Limiter)(nil)
 	_ Permit   = (*reservation)(nil)
@@ -70,19 +64,23 @@ var (
 
 // config is what the options set, for Limiter and Shared alike.
 type config struct {
-	clock    Clock
-	defaults []Limit
-	pad      func(time.Duration) time.Duration
+	clock    clockwork.Clock
 	log      *slog.Logger
+	defaults []riot.Limit
 	prefix   string
 }
 
-func newConfig(opts []Option) config {
+// newConfig takes the clock and the logger from set: the logger hears of
+// limit changes (debug), malformed headers (debug), 429s (info for service
+// and backend throttling, warn when our own budget was overrun) and, for
+// Shared, losing and regaining Redis (warn, info). Shared keeps its windows
+// on the Redis server's clock and uses set's only to time its waits.
+func newConfig(set telemetry.Settings, opts []Option) config {
+	set = set.Defaults()
 	c := config{
-		clock:    clockwork.NewRealClock(),
-		defaults: []Limit{{Count: 20, Window: time.Second}, {Count: 100, Window: 120 * time.Second}},
-		pad:      DefaultPadding,
-		log:      slog.New(slog.DiscardHandler),
+		clock:    set.Clock,
+		log:      set.Logger,
+		defaults: []riot.Limit{{Count: 20, Window: time.Second}, {Count: 100, Window: 120 * time.Second}},
 		prefix:   DefaultPrefix,
 	}
 	for _, opt := range opts {
@@ -94,55 +92,21 @@ func newConfig(opts []Option) config {
 // Option configures a Limiter or a Shared.
 type Option func(*config)
 
-// WithClock sets the time source; nil keeps the default, the real clock.
-// Shared keeps its windows on the Redis server's clock and uses this one only
-// to time its waits.
-func WithClock(c Clock) Option {
-	return func(cfg *config) {
-		if c != nil {
-			cfg.clock = c
-		}
-	}
-}
-
 // WithAppDefaults sets the application limits every route starts with, so a
 // cold start stays inside the key's budget until X-App-Rate-Limit replaces
 // them. Entries with a non-positive count or window are dropped; if none
 // remain the default stays. Default: the development key's 20:1,100:120.
-func WithAppDefaults(limits []Limit) Option {
+func WithAppDefaults(limits []riot.Limit) Option {
 	return func(cfg *config) {
-		valid := slices.DeleteFunc(slices.Clone(limits), func(x Limit) bool { return x.Count <= 0 || x.Window <= 0 })
+		valid := slices.DeleteFunc(slices.Clone(limits), func(x riot.Limit) bool { return x.Count <= 0 || x.Window <= 0 })
 		if len(valid) > 0 {
 			cfg.defaults = valid
 		}
 	}
 }
 
-// WithPadding sets how long past a window's end the limiter waits before it
-// counts a new window, as a function of the window's length; negative results
-// count as zero and nil keeps the default, DefaultPadding. Replicas sharing
-// Redis must use the same padding.
-func WithPadding(pad func(window time.Duration) time.Duration) Option {
-	return func(cfg *config) {
-		if pad != nil {
-			cfg.pad = pad
-		}
-	}
-}
-
-// WithLogger sets the logger for limit changes (debug), malformed headers
-// (debug), 429s (info for service and backend throttling, warn when our own
-// budget was overrun) and, for Shared, losing and regaining Redis (warn,
-// info); nil keeps the default, which discards.
-func WithLogger(logger *slog.Logger) Option {
-	return func(cfg *config) {
-		if logger != nil {
-			cfg.log = logger
-		}
-	}
-}
-
-// DefaultPadding is the default WithPadding: a twentieth of the window,
+// Padding is how long past a window's end the limiters wait before they
+// count a new window, so replicas agree on it: a twentieth of the window,
 // clamped to [20ms, 1s]. The client opens a window when it sends and Riot when
 // the request arrives, so a request sent right after our reset lands in Riot's
 // previous window only if its one-way latency beats the opening request's by
@@ -150,7 +114,7 @@ func WithLogger(logger *slog.Logger) Option {
 // window, so a short window gets a small pad (50 ms keeps 95 % of a 1 s window
 // usable, where equinox's flat 1 s would halve it) and a long window, where
 // even a full second costs under 1 %, gets the second equinox and Riven use.
-func DefaultPadding(window time.Duration) time.Duration {
+func Padding(window time.Duration) time.Duration {
 	return min(max(window/20, 20*time.Millisecond), time.Second)
 }
 
@@ -164,8 +128,8 @@ type Limiter struct {
 
 // New returns a Limiter. Every route starts with the application defaults and
 // learns its method limits from the first response of each method.
-func New(opts ...Option) *Limiter {
-	return &Limiter{config: newConfig(opts)}
+func New(set telemetry.Settings, opts ...Option) *Limiter {
+	return &Limiter{config: newConfig(set, opts)}
 }
 
 // Wait implements Reserver. Requests held back by a probe wait for its Done or
@@ -217,7 +181,7 @@ func (l *Limiter) route(name string) *route {
 	r := &route{name: name, methods: map[string]*budget{}, wake: make(chan struct{})}
 	r.app.known = true
 	for _, d := range l.defaults {
-		r.app.windows = append(r.app.windows, newWindow(d, l.pad))
+		r.app.windows = append(r.app.windows, newWindow(d, Padding))
 	}
 	actual, _ := l.routes.LoadOrStore(name, r)
 	return actual.(*route)
@@ -248,8 +212,8 @@ func (res *reservation) Done(status int, h http.Header) error {
 		return nil
 	}
 	wake := res.close()
-	appChanged, appErr := r.app.observe(h.Get(headerAppLimit), h.Get(headerAppCount), res.at, now, l.pad)
-	methodChanged, methodErr := res.m.observe(h.Get(headerMethodLimit), h.Get(headerMethodCount), res.at, now, l.pad)
+	appChanged, appErr := r.app.observe(h.Get(headerAppLimit), h.Get(headerAppCount), res.at, now, Padding)
+	methodChanged, methodErr := res.m.observe(h.Get(headerMethodLimit), h.Get(headerMethodCount), res.at, now, Padding)
 	var throttled *ThrottleError
 	if status == http.StatusTooManyRequests {
 		throttled = r.throttle(res.m, res.method, h, now)
@@ -346,7 +310,7 @@ func (e *ThrottleError) Error() string {
 type BucketState struct {
 	Route  string
 	Method string // "" for the application limit of Route
-	Limit  Limit
+	Limit  riot.Limit
 	Count  int // requests counted in the open window; 0 when none is open
 	// WindowEnd is when the limiter lets the window reset: Riot's window plus
 	// padding. Zero when no window is open.
@@ -491,11 +455,11 @@ func (b *budget) observe(limitHeader, countHeader string, at, now time.Time, pad
 		return false, nil
 	}
 	if limitHeader != b.header {
-		limits, err := ParseLimits(limitHeader)
+		limits, err := riot.ParseLimits(limitHeader)
 		if err != nil {
 			return false, err
 		}
-		counts, err := ParseCounts(countHeader)
+		counts, err := riot.ParseCounts(countHeader)
 		if err != nil {
 			return false, err
 		}
@@ -506,7 +470,12 @@ func (b *budget) observe(limitHeader, countHeader string, at, now time.Time, pad
 	if countHeader == "" {
 		return changed, nil
 	}
-	return changed, eachLimit(countHeader, 0, func(c Limit) {
+	// All or nothing, as Shared does: a header malformed part-way says
+	// nothing reliable about the entries before the fault either.
+	if err := riot.EachLimit(countHeader, 0, func(riot.Limit) {}); err != nil {
+		return changed, err
+	}
+	return changed, riot.EachLimit(countHeader, 0, func(c riot.Limit) {
 		if w := b.window(c.Window); w != nil {
 			w.sync(c.Count, at, now)
 		}
@@ -518,8 +487,8 @@ func (b *budget) observe(limitHeader, countHeader string, at, now time.Time, pad
 // holding Riot's count plus every request still in flight, which Riot may not
 // have counted yet: overcounting once costs a little budget, undercounting
 // costs 429s.
-func (b *budget) replace(limits, counts []Limit, at, now time.Time, pad func(time.Duration) time.Duration) bool {
-	same := slices.EqualFunc(limits, b.windows, func(l Limit, w window) bool {
+func (b *budget) replace(limits, counts []riot.Limit, at, now time.Time, pad func(time.Duration) time.Duration) bool {
+	same := slices.EqualFunc(limits, b.windows, func(l riot.Limit, w window) bool {
 		return l.Count == w.limit && l.Window == w.length
 	})
 	if same {
@@ -554,7 +523,7 @@ func (b *budget) appendState(out []BucketState, route, method string, now time.T
 		blocked = b.blockedUntil
 	}
 	for _, w := range b.windows {
-		s := BucketState{Route: route, Method: method, Limit: Limit{Count: w.limit, Window: w.length}, BlockedUntil: blocked}
+		s := BucketState{Route: route, Method: method, Limit: riot.Limit{Count: w.limit, Window: w.length}, BlockedUntil: blocked}
 		if w.open(now) {
 			s.Count, s.WindowEnd = w.count, w.end()
 		}
@@ -575,7 +544,7 @@ type window struct {
 	count  int
 }
 
-func newWindow(l Limit, pad func(time.Duration) time.Duration) window {
+func newWindow(l riot.Limit, pad func(time.Duration) time.Duration) window {
 	return window{limit: l.Count, length: l.Window, span: l.Window + max(pad(l.Window), 0)}
 }
 

@@ -7,23 +7,22 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/riftbridge/riftbridge/riot"
+
 	"github.com/redis/go-redis/v9"
+
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
+	"github.com/riftbridge/riftbridge/state/redisconn"
 )
 
 // DefaultPrefix is the default WithPrefix.
 const DefaultPrefix = "riftbridge:ratelimit:"
-
-// ErrUnavailable is wrapped by Shared's errors when Redis could not be
-// reached or failed, so the caller can count them. Wait never lets a request
-// through without Redis.
-var ErrUnavailable = errors.New("shared rate limiter unavailable")
 
 const (
 	// heldFor is how long a permit counts as in flight, and a probe holds its
@@ -71,13 +70,12 @@ func WithPrefix(prefix string) Option {
 // keeps them on the one node that a script touching them needs.
 type Shared struct {
 	config
+	conn        *redisconn.Conn
 	client      *redis.Client
-	addr        string // Redis's address without credentials, for errors
 	defaultSpec string // the application defaults as the scripts read them
 	id          string // this replica, in tokens
 	seq         atomic.Uint64
 	down        atomic.Bool // the last Redis call failed
-	closed      atomic.Bool
 
 	mu sync.Mutex
 	// wake is closed, then replaced, when a probe of this replica ends or
@@ -85,32 +83,13 @@ type Shared struct {
 	wake chan struct{}
 }
 
-// NewShared returns a Shared on the Redis at rawURL
-// ("redis://[:password@]host:port[/db]", rediss:// or unix://), which it
-// closes on Close. It does not connect: Wait reports an unreachable Redis.
-func NewShared(rawURL string, opts ...Option) (*Shared, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		// url.Error quotes the whole URL, password included.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("shared rate limiter: redis url: %w", err)
-	}
-	addr := redacted(u)
-	o, err := redis.ParseURL(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("shared rate limiter: redis url %s: %w", addr, err)
-	}
-	return newShared(redis.NewClient(o), addr, opts), nil
-}
-
-func newShared(client *redis.Client, addr string, opts []Option) *Shared {
+// NewShared returns a Shared on conn, which it shares and does not close.
+// It does not connect: Wait reports an unreachable Redis.
+func NewShared(conn *redisconn.Conn, set telemetry.Settings, opts ...Option) *Shared {
 	s := &Shared{
-		config: newConfig(opts),
-		client: client,
-		addr:   addr,
+		config: newConfig(set, opts),
+		conn:   conn,
+		client: conn.Client,
 		id:     rand.Text(),
 		wake:   make(chan struct{}),
 	}
@@ -118,19 +97,10 @@ func newShared(client *redis.Client, addr string, opts []Option) *Shared {
 	return s
 }
 
-// Close closes the Redis client NewShared opened. It is safe to call more
-// than once, and on nil.
-func (s *Shared) Close() error {
-	if s == nil || !s.closed.CompareAndSwap(false, true) {
-		return nil
-	}
-	return s.client.Close()
-}
-
 // Wait implements Reserver. While another replica's probe is out Wait asks
 // Redis again after 20 ms, backing off to 320 ms; a probe of this replica
 // wakes it.
-// Errors from Redis wrap ErrUnavailable and name its address.
+// Errors from Redis wrap redisconn.ErrUnavailable and name its address.
 func (s *Shared) Wait(ctx context.Context, route, method string) (Permit, error) {
 	start := s.clock.Now()
 	keys := s.keys(route, method)
@@ -152,7 +122,7 @@ func (s *Shared) Wait(ctx context.Context, route, method string) (Permit, error)
 		}
 		s.reached()
 		if len(v) != 3 {
-			return nil, fmt.Errorf("rate limit %s %s: %w: reserve script returned %v", route, method, ErrUnavailable, v)
+			return nil, fmt.Errorf("rate limit %s %s: %w: reserve script returned %v", route, method, redisconn.ErrUnavailable, v)
 		}
 		delay := time.Duration(v[1]) * time.Millisecond
 		switch v[0] {
@@ -166,7 +136,7 @@ func (s *Shared) Wait(ctx context.Context, route, method string) (Permit, error)
 			poll = min(2*poll, maxProbePoll)
 		case blocked:
 		default:
-			return nil, fmt.Errorf("rate limit %s %s: %w: reserve script returned %v", route, method, ErrUnavailable, v)
+			return nil, fmt.Errorf("rate limit %s %s: %w: reserve script returned %v", route, method, redisconn.ErrUnavailable, v)
 		}
 		if err := s.sleep(ctx, delay, wake); err != nil {
 			return nil, fmt.Errorf("rate limit %s %s: %w", route, method, err)
@@ -201,30 +171,30 @@ func (s *Shared) broadcast() {
 	s.wake = make(chan struct{})
 }
 
-// failed wraps a Redis error in ErrUnavailable and logs the first of a run of
+// failed wraps a Redis error, in redisconn.ErrUnavailable when Redis is out of reach, and logs the first of a run of
 // failures.
 func (s *Shared) failed(err error) error {
 	if s.down.CompareAndSwap(false, true) {
-		s.log.Warn("shared rate limiter cannot use redis; requests wait for it", "redis", s.addr, "error", err)
+		s.log.Warn("shared rate limiter cannot use redis; requests wait for it", "redis", s.conn.Addr, "error", err)
 	}
-	return fmt.Errorf("%w: redis %s: %w", ErrUnavailable, s.addr, err)
+	return s.conn.Fail("rate limit", err)
 }
 
 func (s *Shared) reached() {
 	if s.down.Load() && s.down.CompareAndSwap(true, false) {
-		s.log.Info("shared rate limiter reached redis again", "redis", s.addr)
+		s.log.Info("shared rate limiter reached redis again", "redis", s.conn.Addr)
 	}
 }
 
 // spec writes limits as the scripts read them, "count:seconds:spanMillis,…",
 // the span being the window plus padding.
-func (s *Shared) spec(limits []Limit) string {
+func (s *Shared) spec(limits []riot.Limit) string {
 	var b strings.Builder
 	for i, l := range limits {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		span := l.Window + max(s.pad(l.Window), 0)
+		span := l.Window + Padding(l.Window)
 		fmt.Fprintf(&b, "%d:%d:%d", l.Count, int64(l.Window/time.Second), span.Milliseconds())
 	}
 	return b.String()
@@ -237,9 +207,9 @@ func (s *Shared) observed(limitHeader, countHeader, route, method string) (spec,
 	if limitHeader == "" {
 		return "", ""
 	}
-	limits, err := ParseLimits(limitHeader)
+	limits, err := riot.ParseLimits(limitHeader)
 	if err == nil {
-		_, err = ParseCounts(countHeader)
+		_, err = riot.ParseCounts(countHeader)
 	}
 	if err != nil {
 		s.log.Debug("ignoring malformed rate limit header", "route", route, "method", method, "error", err)
@@ -263,7 +233,7 @@ type sharedPermit struct {
 func (p *sharedPermit) Waited() time.Duration { return p.waited }
 
 // Done implements Permit. Besides a *ThrottleError it may return an error
-// wrapping ErrUnavailable when Redis could not be updated; a 429's
+// wrapping redisconn.ErrUnavailable when Redis could not be updated; a 429's
 // ThrottleError is then not Paced, since no one holds the retry back.
 func (p *sharedPermit) Done(status int, h http.Header) error {
 	if !p.closed.CompareAndSwap(false, true) {
@@ -337,17 +307,4 @@ func (p *sharedPermit) finish(appSpec, appCounts, methodSpec, methodCounts, bloc
 		s.broadcast()
 	}
 	return changed, nil
-}
-
-// redacted is u without its password, for messages.
-func redacted(u *url.URL) string {
-	c := *u
-	if c.User != nil {
-		if name := c.User.Username(); name != "" {
-			c.User = url.User(name)
-		} else {
-			c.User = nil
-		}
-	}
-	return c.String()
 }

@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riftbridge/riftbridge/riot"
 	"github.com/riftbridge/riftbridge/riot/ratelimit"
 )
 
 // benchShared is a Shared whose limits never bind, with its method learned,
 // so a Wait and Done cost what sharing costs: two script runs in Redis.
 func benchShared(b *testing.B) (*ratelimit.Shared, http.Header) {
-	s := replicas(b, redisURL(b), 1, ratelimit.WithAppDefaults([]ratelimit.Limit{{Count: 2000000000, Window: time.Second}}))[0]
+	s := replicas(b, redisURL(b), 1, ratelimit.WithAppDefaults([]riot.Limit{{Count: 2000000000, Window: time.Second}}))[0]
 	h := limitHeaders("2000000000:10", "1:10", "2000000000:10", "1:10")
 	p, err := s.Wait(context.Background(), "kr", "match")
 	if err != nil {

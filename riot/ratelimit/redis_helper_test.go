@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riftbridge/riftbridge/bridge/telemetry"
 	"github.com/riftbridge/riftbridge/riot/ratelimit"
 	"github.com/riftbridge/riftbridge/state/redistest"
 )
@@ -18,23 +19,19 @@ func redisURL(tb testing.TB) string {
 }
 
 // replicas returns n Shared limiters, each with its own Redis connection
-// pool as separate processes would have, sharing one budget.
+// as separate processes would have, sharing one budget.
 func replicas(tb testing.TB, url string, n int, opts ...ratelimit.Option) []*ratelimit.Shared {
+	return replicasWith(tb, url, n, telemetry.Settings{}, opts...)
+}
+
+// replicasWith is replicas with settings.
+func replicasWith(tb testing.TB, url string, n int, set telemetry.Settings, opts ...ratelimit.Option) []*ratelimit.Shared {
 	tb.Helper()
 	prefix := redistest.Prefix(tb, url)
 	opts = append([]ratelimit.Option{ratelimit.WithPrefix(prefix)}, opts...)
 	out := make([]*ratelimit.Shared, n)
 	for i := range out {
-		s, err := ratelimit.NewShared(url, opts...)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() {
-			if err := s.Close(); err != nil {
-				tb.Error(err)
-			}
-		})
-		out[i] = s
+		out[i] = ratelimit.NewShared(redistest.Conn(tb, url), set, opts...)
 	}
 	return out
 }

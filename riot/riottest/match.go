@@ -100,7 +100,6 @@ func (s *Server) matchIDs(now time.Time, req request) reply {
 	}
 	if region := platformRegion[p.platform]; region != req.route {
 		s.stats.WrongRoute++
-		s.log.Warn("riottest: match ids asked of the wrong cluster", "route", req.route, "want", region)
 	}
 	var games []*game
 	for _, g := range p.games {
@@ -134,7 +133,6 @@ func (s *Server) matchDocument(now time.Time, req request) reply {
 	}
 	if region != "" && region != req.route {
 		s.stats.WrongRoute++
-		s.log.Warn("riottest: match asked of the wrong cluster", "route", req.route, "match_id", id, "want", region)
 		return notFound
 	}
 	if !ok || now.Before(g.processed) {

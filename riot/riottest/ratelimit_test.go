@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
 // step is one request at a point on the manual clock and what it must get.
@@ -19,7 +21,7 @@ type step struct {
 	description string
 }
 
-func runSteps(t *testing.T, s *Server, clock *ManualClock, steps []step) {
+func runSteps(t *testing.T, s *Server, clock *clockwork.FakeClock, steps []step) {
 	t.Helper()
 	for i, st := range steps {
 		clock.Advance(st.advance)

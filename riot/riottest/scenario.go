@@ -81,7 +81,6 @@ func (g *game) live(now time.Time) bool { return !now.Before(g.start) && now.Bef
 // resolve case-insensitively. It returns "" for an unknown platform.
 func (s *Server) AddPlayer(gameName, tagLine, platform string) (puuid string) {
 	if !isPlatform(platform) {
-		s.log.Error("riottest: player not added: unknown platform", "platform", platform)
 		return ""
 	}
 	id := riotIDKey(gameName, tagLine)
@@ -107,7 +106,6 @@ func (s *Server) AddGame(spec GameSpec) (matchID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if reason := s.checkGame(spec); reason != "" {
-		s.log.Error("riottest: game not added: "+reason, "platform", spec.Platform)
 		return ""
 	}
 	s.gameSeq++

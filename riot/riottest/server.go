@@ -5,7 +5,6 @@ package riottest
 import (
 	"crypto/subtle"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/jonboulle/clockwork"
 )
 
 // Endpoint names a Riot API method, as Riot's method ids do.
@@ -69,9 +70,8 @@ const DefaultKey = "RGAPI-00000000-0000-0000-0000-riottest0000"
 // headers whatever the status.
 type Server struct {
 	ts           *httptest.Server
-	clock        Clock
+	clock        clockwork.Clock
 	key          string
-	log          *slog.Logger
 	appLimits    []Limit
 	methodLimits map[Endpoint][]Limit
 
@@ -94,11 +94,7 @@ type Option func(*Server)
 func WithKey(key string) Option { return func(s *Server) { s.key = key } }
 
 // WithClock sets the server's clock. Default: real time.
-func WithClock(c Clock) Option { return func(s *Server) { s.clock = c } }
-
-// WithLogger sets the logger for client mistakes (bad key, wrong route) and
-// rendering failures. Default: discard.
-func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+func WithClock(c clockwork.Clock) Option { return func(s *Server) { s.clock = c } }
 
 // WithAppLimits sets the application limits applied per routing value.
 // Default: a development key's 20:1,100:120.
@@ -115,9 +111,8 @@ func WithMethodLimits(ep Endpoint, limits ...Limit) Option {
 // NewServer starts a server on a loopback port. Close it when done.
 func NewServer(opts ...Option) *Server {
 	s := &Server{
-		clock:        realClock{},
+		clock:        clockwork.NewRealClock(),
 		key:          DefaultKey,
-		log:          slog.New(slog.DiscardHandler),
 		appLimits:    defaultAppLimits,
 		methodLimits: make(map[Endpoint][]Limit, len(defaultMethodLimits)),
 		appBuckets:   make(map[string]bucket),
@@ -222,7 +217,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if rep.render != nil {
 		body, err := rep.render()
 		if err != nil {
-			s.log.Error("riottest: rendering failed", "endpoint", req.endpoint, "match_id", req.args[0], "error", err)
 			rep.status, rep.body = http.StatusInternalServerError, statusBody(http.StatusInternalServerError, "Internal server error")
 		} else {
 			rep.body = body
@@ -282,27 +276,22 @@ func (s *Server) gate(r *http.Request, req request) (reply, bool) {
 	token := r.Header.Get("X-Riot-Token")
 	if token == "" {
 		s.stats.AuthFailures++
-		s.log.Warn("riottest: request without X-Riot-Token", "route", req.route, "endpoint", req.endpoint)
 		return errorReply(http.StatusUnauthorized, "Unauthorized"), true
 	}
 	if s.expired || subtle.ConstantTimeCompare([]byte(token), []byte(s.key)) != 1 {
 		s.stats.AuthFailures++
-		s.log.Warn("riottest: request with a wrong or expired key", "route", req.route, "endpoint", req.endpoint)
 		return errorReply(http.StatusForbidden, "Forbidden"), true
 	}
 	switch {
 	case !isPlatform(req.route) && !isRegion(req.route):
 		s.stats.Unknown++
-		s.log.Warn("riottest: unknown routing value", "route", req.route)
 		return errorReply(http.StatusNotFound, "Unknown routing value"), true
 	case req.endpoint == "":
 		// Riot answers 403 for paths it does not serve (spectator-v4 since 2024).
 		s.stats.Unknown++
-		s.log.Warn("riottest: unknown resource", "route", req.route, "path", r.URL.EscapedPath())
 		return errorReply(http.StatusForbidden, "Forbidden"), true
 	case !servedOn(req.endpoint, req.route):
 		s.stats.WrongRoute++
-		s.log.Warn("riottest: endpoint called on the wrong host", "route", req.route, "endpoint", req.endpoint)
 		return errorReply(http.StatusForbidden, "Forbidden"), true
 	}
 	return reply{}, false

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"go.uber.org/goleak"
 )
 
@@ -20,12 +22,12 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// t0 is where every test's ManualClock starts.
+// t0 is where every test's fake clock starts.
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-func newTestServer(t *testing.T, opts ...Option) (*Server, *ManualClock) {
+func newTestServer(t *testing.T, opts ...Option) (*Server, *clockwork.FakeClock) {
 	t.Helper()
-	clock := NewManualClock(t0)
+	clock := clockwork.NewFakeClockAt(t0)
 	s := NewServer(append([]Option{WithClock(clock)}, opts...)...)
 	t.Cleanup(s.Close)
 	return s, clock

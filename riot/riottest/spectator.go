@@ -66,7 +66,6 @@ func (s *Server) spectator(now time.Time, req request) reply {
 	}
 	if platform != req.route {
 		s.stats.WrongRoute++
-		s.log.Warn("riottest: spectator asked on the wrong platform", "route", req.route, "platform", platform)
 		g = nil
 	}
 	if g == nil {
@@ -74,7 +73,6 @@ func (s *Server) spectator(now time.Time, req request) reply {
 	}
 	sample, err := loadSampleGame()
 	if err != nil {
-		s.log.Error("riottest: rendering failed", "endpoint", req.endpoint, "error", err)
 		return errorReply(http.StatusInternalServerError, "Internal server error")
 	}
 	return jsonReply(g.activeGame(sample, now))

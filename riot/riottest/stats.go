@@ -130,3 +130,42 @@ func (s *Server) countFetch(req request) {
 		s.stats.MatchFetches[req.args[0]]++
 	}
 }
+
+// Allowed is the most requests route could have had accepted between its
+// first and last accepted request. Riot's fixed windows open at the first
+// request after the previous one expired, so a limit of n per w allows at
+// most n·(⌊span/w⌋+1). The binding limit is the tightest application window
+// or, if lower, the sum over the route's endpoints of their tightest method
+// window.
+func (st Stats) Allowed(route string) int {
+	rs := st.Routes[route]
+	span := rs.Last.Sub(rs.First)
+	allows := func(l Limit) int {
+		return l.Count * (int(span/(time.Duration(l.Seconds)*time.Second)) + 1)
+	}
+	app := -1
+	methods := map[Endpoint]int{}
+	for _, w := range st.Windows {
+		if w.Route != route {
+			continue
+		}
+		a := allows(w.Limit)
+		if w.Endpoint == "" {
+			if app < 0 || a < app {
+				app = a
+			}
+			continue
+		}
+		if m, ok := methods[w.Endpoint]; !ok || a < m {
+			methods[w.Endpoint] = a
+		}
+	}
+	sum := 0
+	for _, m := range methods {
+		sum += m
+	}
+	if app < 0 || len(methods) > 0 && sum < app {
+		return sum
+	}
+	return app
+}

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/riftbridge/riftbridge/state/redisconn"
 )
 
 // EnvURL names the variable that points tests at a running Redis.
@@ -37,17 +39,23 @@ func URL(t testing.TB) string {
 	return Start(t).URL
 }
 
-// Client returns a client of the Redis at redisURL, closed when t ends, for
-// tests that read or reset what the code under test wrote.
-func Client(t testing.TB, redisURL string) *redis.Client {
+// Conn returns a connection to the Redis at redisURL, closed when t ends:
+// what riftbridge hands its store and its shared limiter, and what tests
+// read or reset what the code under test wrote through.
+func Conn(t testing.TB, redisURL string) *redisconn.Conn {
 	t.Helper()
-	opts, err := redis.ParseURL(redisURL)
+	c, err := redisconn.Open(redisURL)
 	if err != nil {
 		t.Fatalf("redistest: %v", err)
 	}
-	c := redis.NewClient(opts)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// Client returns a client of the Redis at redisURL, closed when t ends.
+func Client(t testing.TB, redisURL string) *redis.Client {
+	t.Helper()
+	return Conn(t, redisURL).Client
 }
 
 // Prefix returns a key prefix unique to t. On the shared Redis of
