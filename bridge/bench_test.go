@@ -3,39 +3,19 @@ package bridge
 import (
 	"context"
 	"io"
-	"net"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/riftbridge/riftbridge/config"
 	"github.com/riftbridge/riftbridge/sink/statsdtest"
 )
 
-// discardUDP reads and drops datagrams, counting bytes, so a benchmark can
-// run for any b.N without holding what it received.
+// discardUDP counts the bytes of the datagrams it receives, so that a
+// benchmark can run for any b.N without holding them.
 func discardUDP(b *testing.B) (addr string, received *atomic.Int64) {
-	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
 	received = &atomic.Int64{}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		buf := make([]byte, 1<<16)
-		for {
-			n, _, err := conn.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			received.Add(int64(n))
-		}
-	}()
-	b.Cleanup(func() {
-		conn.Close()
-		<-done
-	})
-	return conn.LocalAddr().String(), received
+	return statsdtest.ListenFunc(b, func(d []byte, _ time.Time) { received.Add(int64(len(d))) }), received
 }
 
 // BenchmarkReplayUDP is a whole replay of the sample at speed 0 — read,

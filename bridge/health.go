@@ -20,10 +20,14 @@ func (r *run) serveHealth(ctx context.Context, ln net.Listener) {
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		resolved, total := r.pollers.Resolved()
-		// Riot IDs Riot does not know are a config mistake to report, not
-		// a reason to stay unready forever.
-		unknown := r.pollers.Unknown()
+		var resolved, total int
+		var unknown []string
+		if r.pollers != nil {
+			resolved, total = r.pollers.Resolved()
+			// Riot IDs Riot does not know are a config mistake to report,
+			// not a reason to stay unready forever.
+			unknown = r.pollers.Unknown()
+		}
 		check := r.tel.canConnect()
 		held := r.tel.held()
 		switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/riot"
+	"github.com/riftbridge/riftbridge/riot/liveclient"
 	"github.com/riftbridge/riftbridge/riot/source"
 	"github.com/riftbridge/riftbridge/sink"
 )
@@ -53,15 +55,22 @@ type pipeline struct {
 	// flush's report covers its own frame.
 	deliver sync.Mutex
 
+	// gameTime stamps a followed game's polls; zero lets the Agent stamp
+	// them on arrival.
+	gameTime func(p source.GamePoll) time.Time
+	// polled, if set, is told of each poll once it is delivered.
+	polled func(b mapper.Batch)
+
 	mu     sync.Mutex
-	inGame map[string]bool // tracked players in a game, by PUUID
+	inGame map[string]*riot.ActiveGame // tracked players' live games, by PUUID
 }
 
 var _ source.Emitter = (*pipeline)(nil)
 
 func newPipeline(s sink.Sink, opts mapper.Options, tel *recorder, clock clockwork.Clock) *pipeline {
-	p := &pipeline{sink: s, opts: opts, tel: tel, clock: clock, dropOutside: true, inGame: map[string]bool{}}
+	p := &pipeline{sink: s, opts: opts, tel: tel, clock: clock, dropOutside: true, inGame: map[string]*riot.ActiveGame{}}
 	p.timebase = p.runTimebase
+	p.gameTime = func(source.GamePoll) time.Time { return time.Time{} }
 	return p
 }
 
@@ -80,7 +89,7 @@ func (p *pipeline) runTimebase(info mapper.MatchInfo, tl *riot.Timeline) mapper.
 func (p *pipeline) Live(ctx context.Context, l riot.Live) error {
 	p.mu.Lock()
 	if l.Game != nil && !l.Ended {
-		p.inGame[l.Player.PUUID] = true
+		p.inGame[l.Player.PUUID] = l.Game
 	} else {
 		delete(p.inGame, l.Player.PUUID)
 	}
@@ -196,4 +205,89 @@ func (p *pipeline) playersInGame() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.inGame)
+}
+
+// BeginGame implements source.Emitter.
+func (p *pipeline) BeginGame(_ context.Context, key string, from int) (source.GameEmission, error) {
+	if from < 0 {
+		return nil, fmt.Errorf("game %s: resume at event %d", key, from)
+	}
+	return &gameEmission{p: p, key: key, m: mapper.NewLiveGame(p.opts), from: from}, nil
+}
+
+// gameEmission is one followed game on its way through the pipeline.
+type gameEmission struct {
+	p       *pipeline
+	key     string
+	m       *mapper.LiveGame
+	from    int  // events before it were delivered by an earlier run
+	resumed bool // the first poll folded them in
+	done    bool
+}
+
+// Poll implements source.GameEmission.
+func (e *gameEmission) Poll(ctx context.Context, gp source.GamePoll) error {
+	if e.done {
+		return errEnded
+	}
+	if !e.resumed {
+		var old []liveclient.Event
+		for _, ev := range gp.Game.Events.Events {
+			if ev.EventID < e.from {
+				old = append(old, ev)
+			}
+		}
+		e.m.Resume(old)
+		e.resumed = true
+	}
+	p := e.p
+	b := e.m.Poll(mapper.LivePoll{Game: gp.Game, Events: gp.Events, MatchID: p.matchOf(gp.Game), At: p.gameTime(gp)})
+	if err := p.send(ctx, b); err != nil {
+		e.done = true
+		return err
+	}
+	p.tel.emitted(len(b.Points), 0, 0)
+	if p.polled != nil {
+		p.polled(b)
+	}
+	return nil
+}
+
+// End implements source.GameEmission.
+func (e *gameEmission) End() { e.done = true }
+
+// matchOf is the match id of the followed game g when a tracked player is
+// in it: the spectator's game holding one of g's players. Without one,
+// none: the Live Client serves no id, and one is never made up.
+func (p *pipeline) matchOf(g *liveclient.AllGameData) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.inGame) == 0 {
+		return ""
+	}
+	ids := map[string]bool{}
+	for i := range g.AllPlayers {
+		if id := liveRiotID(&g.AllPlayers[i]); id != "" {
+			ids[strings.ToLower(id)] = true
+		}
+	}
+	for _, game := range p.inGame {
+		for _, part := range game.Participants {
+			if part.RiotID != "" && ids[strings.ToLower(part.RiotID)] {
+				return game.MatchID()
+			}
+		}
+	}
+	return ""
+}
+
+// liveRiotID is pl's Riot ID, "Name#TAG", if its client sends one.
+func liveRiotID(pl *liveclient.Player) string {
+	switch {
+	case pl.RiotID != "":
+		return pl.RiotID
+	case pl.RiotIDGameName != "" && pl.RiotIDTagLine != "":
+		return pl.RiotIDGameName + "#" + pl.RiotIDTagLine
+	}
+	return ""
 }

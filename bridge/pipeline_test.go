@@ -3,13 +3,17 @@ package bridge
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/jonboulle/clockwork"
 
+	"github.com/riftbridge/riftbridge/bridge/bridgetest"
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/riot"
+	"github.com/riftbridge/riftbridge/riot/liveclient"
+	"github.com/riftbridge/riftbridge/riot/source"
 	"github.com/riftbridge/riftbridge/sink"
 	"github.com/riftbridge/riftbridge/sink/sinktest"
 )
@@ -260,5 +264,88 @@ func TestPipelineFlushesOthersFirst(t *testing.T) {
 	}
 	if s.flushes != 2 {
 		t.Errorf("%d flushes, want 2: one before the frame, one for it", s.flushes)
+	}
+}
+
+const rankedCapture = "../riot/liveclient/testdata/allgamedata_ranked_00.json"
+
+// eventCounts sums lol.event.count in points, and reports the match ids
+// the points carry.
+func eventCounts(points []mapper.Point) (total float64, matchIDs map[string]bool) {
+	matchIDs = map[string]bool{}
+	for _, pt := range points {
+		if pt.Name == mapper.MetricEventCount {
+			total += pt.Value
+		}
+		for _, tag := range pt.Tags {
+			if id, ok := strings.CutPrefix(tag, mapper.TagMatchID+":"); ok {
+				matchIDs[id] = true
+			}
+		}
+	}
+	return total, matchIDs
+}
+
+// TestPipelineGame: a followed game's polls are delivered as they come; a
+// game resumed at event N counts none before it; the match id is tagged
+// only when a tracked player's spectator game holds one of its players.
+func TestPipelineGame(t *testing.T) {
+	ctx := context.Background()
+	doc, err := liveclient.DecodeAllGameData(bridgetest.ReadFile(t, rankedCapture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As a client since the Riot ID change names its players.
+	for i := range doc.AllPlayers {
+		doc.AllPlayers[i].RiotID = doc.AllPlayers[i].SummonerName + "#EUW"
+	}
+	events := doc.Events.Events
+	now := time.Date(2026, 12, 1, 20, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name    string
+		from    int
+		tracked *riot.ActiveGame // a tracked player's spectator game
+		matchID string
+	}{
+		{"from the start, no tracked player", 0, nil, ""},
+		{"resumed at 40", 40, nil, ""},
+		{"a tracked player in it", 0, &riot.ActiveGame{PlatformID: "EUW1", GameID: 7,
+			Participants: []riot.ActiveParticipant{{RiotID: "someone#else"}, {RiotID: strings.ToUpper(doc.AllPlayers[3].RiotID)}}}, "euw1_7"},
+		{"a tracked player in another game", 0, &riot.ActiveGame{PlatformID: "EUW1", GameID: 8,
+			Participants: []riot.ActiveParticipant{{RiotID: "someone#else"}}}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mem sinktest.Memory
+			p := newPipeline(&mem, mapper.Options{}, newRecorder(clockwork.NewRealClock()), clockwork.NewFakeClockAt(now))
+			if tc.tracked != nil {
+				if err := p.Live(ctx, riot.Live{Player: riot.Player{PUUID: "p1"}, Game: tc.tracked, Started: true}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			g, err := p.BeginGame(ctx, "lc-test", tc.from)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.End()
+			// The first poll holds the whole history; the new events come
+			// in two polls.
+			half := (tc.from + len(events)) / 2
+			for _, fresh := range [][]liveclient.Event{events[tc.from:half], events[half:]} {
+				if err := g.Poll(ctx, source.GamePoll{Game: doc, Events: fresh, At: now}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			total, ids := eventCounts(mem.Points())
+			if want := float64(len(events) - tc.from); total != want {
+				t.Errorf("%v events counted, want %v", total, want)
+			}
+			if tc.matchID == "" && len(ids) != 0 || tc.matchID != "" && (len(ids) != 1 || !ids[tc.matchID]) {
+				t.Errorf("match ids tagged %v, want %q", ids, tc.matchID)
+			}
+			g.End()
+			if err := g.Poll(ctx, source.GamePoll{Game: doc, At: now}); !errors.Is(err, errEnded) {
+				t.Errorf("poll after End = %v, want %v", err, errEnded)
+			}
+		})
 	}
 }

@@ -69,10 +69,15 @@ func (r *run) reload() {
 		"health":  prev.Health == next.Health,
 		"state":   prev.State == next.State,
 		"redis":   prev.Redis == next.Redis,
+		// The follower holds its client and interval from the start.
+		"liveclient": prev.LiveClient == next.LiveClient,
 	} {
 		if !same {
 			r.log.Warn("config change needs a restart to apply", "section", key)
 		}
+	}
+	if r.pollers == nil && len(next.Players) > 0 {
+		r.log.Warn("config change needs a restart to apply: riftbridge started without players", "section", "players")
 	}
 	r.cfg.Store(next)
 	r.assign()

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,7 +23,9 @@ import (
 	"github.com/riftbridge/riftbridge/mapper"
 	"github.com/riftbridge/riftbridge/riot"
 	"github.com/riftbridge/riftbridge/riot/api"
+	"github.com/riftbridge/riftbridge/riot/ingame"
 	"github.com/riftbridge/riftbridge/riot/live"
+	"github.com/riftbridge/riftbridge/riot/source"
 	"github.com/riftbridge/riftbridge/sink"
 	"github.com/riftbridge/riftbridge/state"
 )
@@ -74,10 +77,6 @@ func Run(ctx context.Context, load func() (*config.Config, error), opts ...Optio
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
-	key, err := cfg.Riot.Key()
-	if err != nil {
-		return &InputError{err}
-	}
 	log := NewLogger(cfg, o.stderr)
 	clock := clockwork.NewRealClock()
 	tel := newRecorder(clock)
@@ -87,14 +86,6 @@ func Run(ctx context.Context, load func() (*config.Config, error), opts ...Optio
 		return err
 	}
 	defer be.close()
-	doer, err := api.NewDoer(key.Reveal(), set,
-		api.WithBaseURL(cfg.Riot.BaseURL),
-		api.WithHTTPClient(api.NewHTTPClient(cfg.Riot.Timeout)),
-		api.WithLimiter(be.limiter),
-		api.WithMaxRetries(cfg.Riot.MaxRetries))
-	if err != nil {
-		return &InputError{err}
-	}
 	// Finished matches carry their true timestamps; live points carry none.
 	out, err := newSink(cfg, o.stdout, true, set)
 	if err != nil {
@@ -104,32 +95,21 @@ func Run(ctx context.Context, load func() (*config.Config, error), opts ...Optio
 
 	r := &run{load: load, tel: tel, out: out, log: log, clock: clock, replicas: be.replicas}
 	r.cfg.Store(cfg)
-	client := api.NewClient(doer)
 	r.pipeline = newPipeline(out, mapper.Options{DropTags: cfg.Metrics.DropTags}, tel, set.Clock)
-	matchOpts := []live.MatchesOption{
-		// Catch up on the games that ended while riftbridge was down; the
-		// ledger skips those already emitted.
-		live.WithSince(set.Clock.Now().Add(-cfg.State.Lookback)),
-		live.WithMaxAge(state.DefaultRetention - 24*time.Hour),
-		live.WithGiveUpAfter(cfg.Pollers.Matches.GiveUpAfter),
-		live.WithConcurrency(4),
-		// A holder stops with its poll, so a claim as long as the poll
-		// timeout lapses only when its holder died, and another replica
-		// resumes the match soon after.
-		live.WithLedger(be.store, be.owner, cfg.Pollers.Timeout),
+	var sources []source.Source
+	if len(cfg.Players) > 0 {
+		if r.pollers, err = r.riotPollers(cfg, set, be); err != nil {
+			return err
+		}
+		sources = append(sources, r.pollers)
 	}
-	if r.replicas != nil {
-		// Leave alone the matches another replica works on or waits for
-		// Riot to process: it touches each every retry interval.
-		matchOpts = append(matchOpts, live.WithAdoptAfter(2*cfg.Pollers.Matches.RetryInterval+cfg.Pollers.Timeout))
+	if cfg.LiveClient.Enabled {
+		f, err := newFollower(cfg.LiveClient, set, be.store)
+		if err != nil {
+			return err
+		}
+		sources = append(sources, f)
 	}
-	r.pollers = live.NewPollers(client,
-		live.NewSpectator(client, live.WithMarkers(be.store)),
-		live.NewMatches(client, set, matchOpts...),
-		r.intervals, set,
-		live.WithJitter(cfg.Pollers.Jitter),
-		live.WithPollTimeout(cfg.Pollers.Timeout),
-		live.WithPUUIDCache(be.store, puuidRefresh))
 	if r.replicas != nil {
 		// Join before polling, so this replica starts with its share.
 		if _, err := r.replicas.Beat(ctx, state.HeartbeatEvery(cfg.Pollers.Spectator.Interval)); err != nil {
@@ -166,9 +146,12 @@ func Run(ctx context.Context, load func() (*config.Config, error), opts ...Optio
 
 	attrs := append([]any{"players", len(cfg.Players), "sink", sinkName(out)}, transportAttrs(out)...)
 	attrs = append(attrs, "state", be.describe, "spectator_interval", cfg.Pollers.Spectator.Interval, "matches_interval", cfg.Pollers.Matches.Interval)
+	if cfg.LiveClient.Enabled {
+		attrs = append(attrs, "liveclient", cfg.LiveClient.Address, "liveclient_interval", cfg.LiveClient.Interval)
+	}
 	log.Info("riftbridge running", attrs...)
 	r.ready.Store(true)
-	runErr := r.pollers.Run(ctx, r.pipeline)
+	runErr := runAll(ctx, sources, r.pipeline)
 	stopBackground()
 	bg.Wait()
 	leave()
@@ -194,12 +177,91 @@ func Run(ctx context.Context, load func() (*config.Config, error), opts ...Optio
 	return runErr
 }
 
+// riotPollers watches the configured players on the Riot API.
+func (r *run) riotPollers(cfg *config.Config, set telemetry.Settings, be *backend) (*live.Pollers, error) {
+	key, err := cfg.Riot.Key()
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	doer, err := api.NewDoer(key.Reveal(), set,
+		api.WithBaseURL(cfg.Riot.BaseURL),
+		api.WithHTTPClient(api.NewHTTPClient(cfg.Riot.Timeout)),
+		api.WithLimiter(be.limiter),
+		api.WithMaxRetries(cfg.Riot.MaxRetries))
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	client := api.NewClient(doer)
+	matchOpts := []live.MatchesOption{
+		// Catch up on the games that ended while riftbridge was down; the
+		// ledger skips those already emitted.
+		live.WithSince(set.Clock.Now().Add(-cfg.State.Lookback)),
+		live.WithMaxAge(state.DefaultRetention - 24*time.Hour),
+		live.WithGiveUpAfter(cfg.Pollers.Matches.GiveUpAfter),
+		live.WithConcurrency(4),
+		// A holder stops with its poll, so a claim as long as the poll
+		// timeout lapses only when its holder died, and another replica
+		// resumes the match soon after.
+		live.WithLedger(be.store, be.owner, cfg.Pollers.Timeout),
+	}
+	if r.replicas != nil {
+		// Leave alone the matches another replica works on or waits for
+		// Riot to process: it touches each every retry interval.
+		matchOpts = append(matchOpts, live.WithAdoptAfter(2*cfg.Pollers.Matches.RetryInterval+cfg.Pollers.Timeout))
+	}
+	return live.NewPollers(client,
+		live.NewSpectator(client, live.WithMarkers(be.store)),
+		live.NewMatches(client, set, matchOpts...),
+		r.intervals, set,
+		live.WithJitter(cfg.Pollers.Jitter),
+		live.WithPollTimeout(cfg.Pollers.Timeout),
+		live.WithPUUIDCache(be.store, puuidRefresh)), nil
+}
+
+// newFollower follows the games of the game client cfg names.
+func newFollower(cfg config.LiveClient, set telemetry.Settings, cursors ingame.Cursors) (*ingame.Follower, error) {
+	roots := ingame.RiotRoots()
+	if cfg.CAFile != "" {
+		certs, err := cfg.Roots()
+		if err != nil {
+			return nil, &InputError{fmt.Errorf(`"liveclient.ca_file": %w`, err)}
+		}
+		roots = x509.NewCertPool()
+		for _, c := range certs {
+			roots.AddCert(c)
+		}
+	}
+	client := ingame.NewClient(cfg.Address, roots, max(2*time.Second, cfg.Interval))
+	return ingame.NewFollower(client, set, ingame.WithCursors(cursors), ingame.WithInterval(cfg.Interval)), nil
+}
+
+// runAll runs every source into emit until ctx ends or one fails; a
+// failure stops the others.
+func runAll(ctx context.Context, sources []source.Source, emit source.Emitter) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(sources))
+	var wg conc.WaitGroup
+	for i, src := range sources {
+		wg.Go(func() {
+			if errs[i] = src.Run(ctx, emit); errs[i] != nil {
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // assign polls the configured players, or with replicas this one's share.
 func (r *run) assign() {
 	// Reloads and heartbeats both assign: serialized, the last one reads
 	// the latest config and members.
 	r.assignMu.Lock()
 	defer r.assignMu.Unlock()
+	if r.pollers == nil {
+		return // the Live Client source alone: no players to poll
+	}
 	all := playerSpecs(r.cfg.Load().Players)
 	if r.replicas == nil {
 		r.pollers.SetPlayers(all)
@@ -253,7 +315,10 @@ func playerSpecs(players []config.Player) []live.PlayerSpec {
 
 // telemetryBatch is the bridge's self-telemetry since the last call.
 func (r *run) telemetryBatch() mapper.Batch {
-	resolved, total := r.pollers.Resolved()
+	var resolved, total int
+	if r.pollers != nil {
+		resolved, total = r.pollers.Resolved()
+	}
 	gauges := map[string]float64{
 		mapper.MetricBridgePlayers:         float64(total),
 		mapper.MetricBridgePlayersResolved: float64(resolved),

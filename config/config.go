@@ -42,6 +42,25 @@ type Config struct {
 	Dashboards dashboards.Config `mapstructure:"dashboards"`
 	State      State             `mapstructure:"state"`
 	Redis      Redis             `mapstructure:"redis"`
+	// LiveClient follows the game this machine plays or spectates through
+	// the game client's Live Client Data API.
+	LiveClient LiveClient `mapstructure:"liveclient"`
+}
+
+// LiveClient configures the Live Client Data API source of `riftbridge run`.
+type LiveClient struct {
+	// Enabled follows every game the client at Address runs; with no
+	// players, run needs no Riot key.
+	Enabled bool `mapstructure:"enabled"`
+	// Address is the game client's API: https://127.0.0.1:2999 on the PC
+	// that plays or spectates, or that PC's address from another machine.
+	Address string `mapstructure:"address"`
+	// CAFile is a PEM file of the root the API's certificate must chain to;
+	// empty trusts Riot's root, bundled with riftbridge. The certificate's
+	// host name is not checked (the game's has none); its chain always is.
+	CAFile string `mapstructure:"ca_file"`
+	// Interval is the time between polls while a game runs.
+	Interval time.Duration `mapstructure:"interval"`
 }
 
 // State backends.
@@ -189,6 +208,10 @@ type Replay struct {
 	Backfill bool `mapstructure:"backfill"`
 	// Plot writes a PNG of the team gold curves and gold diff.
 	Plot string `mapstructure:"plot"`
+	// LiveClient is a game followed through the Live Client Data API, as
+	// `riftbridge record` saved it, or a single allgamedata snapshot:
+	// replayed instead of a timeline.
+	LiveClient string `mapstructure:"liveclient"`
 }
 
 // Prefix returns the namespace with its trailing dot, as sinks prepend it.
@@ -225,8 +248,13 @@ func NewDefault() *Config {
 		Dashboards: dashboards.DefaultConfig(),
 		State:      State{Backend: StateBolt, Path: "riftbridge-state.db", Lookback: 2 * time.Hour},
 		Redis:      Redis{Prefix: "riftbridge:"},
+		LiveClient: LiveClient{Address: DefaultLiveClientAddress, Interval: time.Second},
 	}
 }
+
+// DefaultLiveClientAddress is where the game client serves its Live Client
+// Data API.
+const DefaultLiveClientAddress = "https://127.0.0.1:2999"
 
 // Validate reports every problem at once, each as `"key": reason`.
 func (c *Config) Validate() error {
@@ -276,6 +304,12 @@ func (c *Config) Validate() error {
 	if c.Replay.Speed < 0 {
 		bad("replay.speed", "must be 0 (as fast as possible) or a positive multiple of real time, not %v", c.Replay.Speed)
 	}
+	if c.Replay.LiveClient != "" && len(c.Replay.Timeline) > 0 {
+		bad("replay.liveclient", "replays a followed game instead of a timeline: give one of them, not both")
+	}
+	if c.Replay.LiveClient != "" && c.Replay.Plot != "" {
+		bad("replay.plot", "needs a timeline: the Live Client Data API serves no team gold")
+	}
 	if c.Replay.Plot != "" && !strings.EqualFold(filepath.Ext(c.Replay.Plot), ".png") {
 		bad("replay.plot", "must name a .png file, not %q", c.Replay.Plot)
 	}
@@ -291,6 +325,7 @@ func (c *Config) Validate() error {
 	if _, err := riot.ParseLimits(c.Riot.AppRateLimit); err != nil || c.Riot.AppRateLimit == "" {
 		bad("riot.app_rate_limit", "must be count:seconds pairs such as 20:1,100:120, not %q", c.Riot.AppRateLimit)
 	}
+	c.LiveClient.validate(bad)
 	seen := map[Player]int{} // by Riot ID and platform as Riot compares them: the index
 	for i, p := range c.Players {
 		key := fmt.Sprintf("players[%d]", i)
@@ -362,18 +397,20 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// ValidateRun adds what `riftbridge run` needs on top of Validate: a key
-// and at least one player.
+// ValidateRun adds what `riftbridge run` needs on top of Validate: players
+// and a key to watch them with, or the Live Client source alone.
 func (c *Config) ValidateRun() error {
 	var errs []error
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := c.Riot.Key(); err != nil {
-		errs = append(errs, err)
+	if len(c.Players) > 0 || !c.LiveClient.Enabled {
+		if _, err := c.Riot.Key(); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if len(c.Players) == 0 {
-		errs = append(errs, errors.New(`"players": at least one player is required`))
+	if len(c.Players) == 0 && !c.LiveClient.Enabled {
+		errs = append(errs, errors.New(`"players": at least one player is required, or liveclient.enabled`))
 	}
 	return errors.Join(errs...)
 }

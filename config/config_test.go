@@ -70,6 +70,13 @@ func TestInvalidConfigs(t *testing.T) {
 		{"invalid-player-duplicate-case.yaml", `"players[1]": hide on BUSH#kr1 on KR is listed twice (as players[0] Hide on bush#KR1: Riot IDs ignore case)`},
 		{"invalid-redis-url-scheme.yaml", `"redis.url": scheme "http" is not redis, rediss or unix`},
 		{"invalid-riot-timeout-redis.yaml", `"riot.timeout": must be under 15s with state.backend "redis", not 20s`},
+		{"invalid-liveclient-address.yaml", `"liveclient.address": must be an https origin such as https://127.0.0.1:2999, not "http://127.0.0.1:2999"`},
+		{"invalid-liveclient-address-port.yaml", `"liveclient.address": must name a port, such as https://127.0.0.1:2999, not "https://127.0.0.1"`},
+		{"invalid-liveclient-ca-file.yaml", `"liveclient.ca_file": open testdata/no-such-ca.pem: no such file or directory`},
+		{"invalid-liveclient-ca-pem.yaml", `"liveclient.ca_file": testdata/valid-full.yaml: no PEM certificate in it`},
+		{"invalid-liveclient-interval.yaml", `"liveclient.interval": must be between 100ms and 1m, not 10ms`},
+		{"invalid-replay-liveclient.yaml", `"replay.liveclient": replays a followed game instead of a timeline: give one of them, not both`},
+		{"invalid-replay-plot-liveclient.yaml", `"replay.plot": needs a timeline: the Live Client Data API serves no team gold`},
 		{"invalid-yaml.yaml", `config testdata/invalid-yaml.yaml: While parsing config: yaml: line 2: mapping values are not allowed in this context`},
 	}
 	seen := map[string]bool{}
@@ -153,6 +160,10 @@ func TestLoadFullFile(t *testing.T) {
 		Health: Health{Address: "0.0.0.0:8686"},
 		State:  State{Backend: StateRedis, Path: "riftbridge-state.db", Lookback: 6 * time.Hour},
 		Redis:  Redis{URL: "redis://:pw@127.0.0.1:6379/0", Prefix: "rb:"},
+		LiveClient: LiveClient{
+			Enabled: true, Address: "https://192.168.1.20:2999",
+			CAFile: "testdata/liveclient-ca.pem", Interval: 500 * time.Millisecond,
+		},
 		Dashboards: dashboards.Config{
 			Notify: "@slack-lol-alerts", Scope: "env:test",
 			GoldDiffWarning: 4000, GoldDiffCritical: 9000, RateLimitedThreshold: 5,
@@ -226,6 +237,28 @@ func TestValidateRun(t *testing.T) {
 	cfg.Players = []Player{{RiotID: "Hide on bush#KR1", Platform: "kr"}}
 	if err := cfg.ValidateRun(); err != nil {
 		t.Errorf("complete config: %v", err)
+	}
+
+	// The Live Client source alone needs no key and no player; with
+	// players beside it, the key is required again.
+	live := NewDefault()
+	live.LiveClient.Enabled = true
+	if err := live.ValidateRun(); err != nil {
+		t.Errorf("liveclient alone: %v", err)
+	}
+	live.Players = []Player{{RiotID: "Hide on bush#KR1", Platform: "kr"}}
+	if err := live.ValidateRun(); err == nil || !strings.Contains(err.Error(), `"riot.api_key": required`) {
+		t.Errorf("liveclient and players without a key: %v, want the key required", err)
+	}
+}
+
+func TestLiveClientRoots(t *testing.T) {
+	if certs, err := NewDefault().LiveClient.Roots(); certs != nil || err != nil {
+		t.Errorf("default Roots() = %v, %v; want none (the bundled root)", certs, err)
+	}
+	certs, err := LiveClient{CAFile: "testdata/liveclient-ca.pem"}.Roots()
+	if err != nil || len(certs) != 1 || certs[0].Subject.CommonName != "LoL Game Engineering Certificate Authority" {
+		t.Errorf("Roots() = %v, %v; want Riot's root", certs, err)
 	}
 }
 

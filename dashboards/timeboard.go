@@ -81,7 +81,49 @@ func matchTimeboard(b *builder) datadogV1.Dashboard {
 				line{b.series("max", b.metric(mapper.MetricTeamAtakhans), nil, team...), "atakhans"},
 			),
 		),
+		liveGame(b, overlays),
 		bridgeHealth(b),
+	)
+}
+
+// liveGame is the group for a game followed through the Live Client Data
+// API: the same names as a replayed match where the meaning is the same,
+// plus what only the live game tells (respawn timers, deaths in progress,
+// ward score) and the active player's gold and stats.
+func liveGame(b *builder, overlays []string) datadogV1.Widget {
+	team := []string{mapper.TagTeam}
+	champion := []string{mapper.TagChampion}
+	stat := func(name, alias string) line {
+		return line{b.series("avg", b.championStat(name), nil, champion...), alias}
+	}
+	return group("Live game",
+		timeseries("Kills by team", datadogV1.WIDGETDISPLAYTYPE_LINE, overlays,
+			line{b.series("max", b.metric(mapper.MetricTeamKills), nil, team...), "kills"}),
+		timeseries("Towers and dragons by team", datadogV1.WIDGETDISPLAYTYPE_BARS, overlays,
+			line{b.series("max", b.metric(mapper.MetricTeamTowers), nil, team...), "towers"},
+			line{b.series("max", b.metric(mapper.MetricTeamDragons), nil, team...), "dragons"},
+		),
+		timeseries("Kills, creep score and level by champion", datadogV1.WIDGETDISPLAYTYPE_LINE, nil,
+			line{b.series("max", b.metric(mapper.MetricParticipantKills), nil, champion...), "kills"},
+			line{b.series("max", b.metric(mapper.MetricParticipantCS), nil, champion...), "creep score"},
+			line{b.series("max", b.metric(mapper.MetricParticipantLevel), nil, champion...), "level"},
+		),
+		timeseries("Respawn timers by champion (s)", datadogV1.WIDGETDISPLAYTYPE_BARS, nil,
+			line{b.series("max", b.metric(mapper.MetricParticipantRespawnTimer), nil, champion...), "respawn in"}),
+		timeseries("Champions dead by team, and ward score by champion", datadogV1.WIDGETDISPLAYTYPE_LINE, nil,
+			line{b.series("sum", b.metric(mapper.MetricParticipantDead), nil, team...), "dead"},
+			line{b.series("max", b.metric(mapper.MetricParticipantWardScore), nil, champion...), "ward score"},
+		),
+		timeseries("Active player: unspent gold and champion stats", datadogV1.WIDGETDISPLAYTYPE_LINE, nil,
+			line{b.series("avg", b.metric(mapper.MetricParticipantGoldCurrent), nil, champion...), "unspent gold"},
+			stat("health", "health"),
+			stat("attack_damage", "attack damage"),
+			stat("ability_power", "ability power"),
+			stat("armor", "armor"),
+			stat("magic_resist", "magic resist"),
+		),
+		timeseries("Events by type", datadogV1.WIDGETDISPLAYTYPE_BARS, nil,
+			line{b.count(b.metric(mapper.MetricEventCount), nil, mapper.TagEventType), "events"}),
 	)
 }
 

@@ -57,8 +57,13 @@ const (
 	MetricParticipantKills         = "participant.kills"
 	MetricParticipantDeaths        = "participant.deaths"
 	MetricParticipantAssists       = "participant.assists"
-	participantChampionPrefix      = "participant.champion."
-	participantDamagePrefix        = "participant.damage."
+	// Only the Live Client reports these.
+	MetricParticipantWardScore    = "participant.ward_score"
+	MetricParticipantRespawnTimer = "participant.respawn_timer"
+	MetricParticipantDead         = "participant.dead"
+	MetricParticipantItems        = "participant.items"
+	participantChampionPrefix     = "participant.champion."
+	participantDamagePrefix       = "participant.damage."
 
 	MetricTeamGold          = "team.gold"
 	MetricTeamXP            = "team.xp"
@@ -171,25 +176,40 @@ func Catalog() []Spec {
 	with := func(extra ...string) []string { return append(append([]string{}, match...), extra...) }
 	participant := with(TagTeam, TagParticipantID, TagChampion, TagPosition)
 	team := with(TagTeam)
+	// The Live Client knows no queue, patch or participant id.
+	liveParticipant := []string{TagMatchID, TagPlatform, TagGameMode, TagTeam, TagChampion, TagPosition}
+	// Team objectives in a live game come from the client's events.
+	liveObjective := "; live: from the client's events, only when their history is complete (not for a spectator who joined mid-game)."
 
 	specs := []Spec{
 		{MetricParticipantGold, Gauge, "gold", participant, "Total gold earned so far (the figure Riot's totalGold reports)."},
-		{MetricParticipantGoldCurrent, Gauge, "gold", participant, "Unspent gold."},
+		{MetricParticipantGoldCurrent, Gauge, "gold", participant, "Unspent gold; live: the active player's only (the client withholds the others')."},
 		{MetricParticipantGoldPerSecond, Gauge, "gold", participant, "Passive gold income per second."},
 		{MetricParticipantXP, Gauge, "point", participant, "Experience earned so far."},
-		{MetricParticipantLevel, Gauge, "level", participant, "Champion level."},
-		{MetricParticipantCS, Gauge, "unit", participant, "Creep score: lane minions plus jungle monsters."},
+		{MetricParticipantLevel, Gauge, "level", participant, "Champion level; live: every player's."},
+		{MetricParticipantCS, Gauge, "unit", participant, "Creep score: lane minions plus jungle monsters; live: the client's creepScore, which moves in steps of 10."},
 		{MetricParticipantCSMinions, Gauge, "unit", participant, "Lane minions killed."},
 		{MetricParticipantCSJungle, Gauge, "unit", participant, "Jungle monsters killed."},
 		{MetricParticipantPositionX, Gauge, "unit", participant, "Map x coordinate at the frame."},
 		{MetricParticipantPositionY, Gauge, "unit", participant, "Map y coordinate at the frame."},
 		{MetricParticipantCCTime, Gauge, "second", participant, "Cumulative time this participant kept enemies crowd-controlled."},
-		{MetricParticipantKills, Gauge, "kill", participant, "Champion kills so far."},
-		{MetricParticipantDeaths, Gauge, "death", participant, "Deaths so far."},
-		{MetricParticipantAssists, Gauge, "assist", participant, "Kill assists so far."},
+		{MetricParticipantKills, Gauge, "kill", participant, "Champion kills so far; live: from the Live Client's scores."},
+		{MetricParticipantDeaths, Gauge, "death", participant, "Deaths so far; live: from the Live Client's scores."},
+		{MetricParticipantAssists, Gauge, "assist", participant, "Kill assists so far; live: from the Live Client's scores."},
+		{MetricParticipantWardScore, Gauge, "point", liveParticipant, "Live only: the player's ward (vision) score."},
+		{MetricParticipantRespawnTimer, Gauge, "second", liveParticipant, "Live only: seconds until a dead champion respawns; 0 while alive."},
+		{MetricParticipantDead, Gauge, "unit", liveParticipant, "Live only: 1 while the champion is dead, else 0."},
+		{MetricParticipantItems, Gauge, "item", liveParticipant, "Live only: inventory slots filled (0–6), the trinket left out; a stack counts once."},
+	}
+	liveStats := map[string]string{}
+	for _, n := range liveStatNames() {
+		liveStats[n] = "; live: the active player's only"
+	}
+	for _, n := range []string{"armor_pen_percent", "bonus_armor_pen_percent", "bonus_magic_pen_percent", "magic_pen_percent"} {
+		liveStats[n] = " (percent of resistance ignored); live: the active player's only, 100 × (1 − the client's multiplier)"
 	}
 	for _, n := range ChampionStatNames() {
-		specs = append(specs, Spec{participantChampionPrefix + n, Gauge, "stat", participant, "Champion stat " + n + " at the frame."})
+		specs = append(specs, Spec{participantChampionPrefix + n, Gauge, "stat", participant, "Champion stat " + n + " at the frame" + liveStats[n] + "."})
 	}
 	for _, n := range DamageStatNames() {
 		specs = append(specs, Spec{participantDamagePrefix + n, Gauge, "damage", participant, "Cumulative " + n + "."})
@@ -197,27 +217,27 @@ func Catalog() []Spec {
 	specs = append(specs,
 		Spec{MetricTeamGold, Gauge, "gold", team, "Sum of the team's total gold."},
 		Spec{MetricTeamXP, Gauge, "point", team, "Sum of the team's experience."},
-		Spec{MetricTeamCS, Gauge, "unit", team, "Sum of the team's creep score."},
-		Spec{MetricTeamKills, Gauge, "kill", team, "Champion kills by the team so far (executions excluded)."},
-		Spec{MetricTeamDeaths, Gauge, "death", team, "Deaths of the team's champions so far (executions included)."},
-		Spec{MetricTeamTowers, Gauge, "building", team, "Enemy towers destroyed by the team."},
-		Spec{MetricTeamInhibitors, Gauge, "building", team, "Enemy inhibitors destroyed by the team."},
+		Spec{MetricTeamCS, Gauge, "unit", team, "Sum of the team's creep score; live: of the players' creepScore."},
+		Spec{MetricTeamKills, Gauge, "kill", team, "Champion kills by the team so far (executions excluded); live: sum of the players' scores."},
+		Spec{MetricTeamDeaths, Gauge, "death", team, "Deaths of the team's champions so far (executions included); live: sum of the players' scores."},
+		Spec{MetricTeamTowers, Gauge, "building", team, "Enemy towers destroyed by the team" + liveObjective},
+		Spec{MetricTeamInhibitors, Gauge, "building", team, "Enemy inhibitors destroyed by the team" + liveObjective},
 		Spec{MetricTeamPlates, Gauge, "unit", team, "Enemy turret plates taken by the team."},
-		Spec{MetricTeamDragons, Gauge, "unit", team, "Dragons slain by the team, elder included."},
-		Spec{MetricTeamDragonsByType, Gauge, "unit", with(TagTeam, TagDragonType), "Dragons slain by the team, by dragon type."},
-		Spec{MetricTeamBarons, Gauge, "unit", team, "Baron Nashor kills."},
-		Spec{MetricTeamHeralds, Gauge, "unit", team, "Rift Herald kills."},
-		Spec{MetricTeamVoidgrubs, Gauge, "unit", team, "Voidgrub (horde) kills."},
-		Spec{MetricTeamAtakhans, Gauge, "unit", team, "Atakhan kills."},
+		Spec{MetricTeamDragons, Gauge, "unit", team, "Dragons slain by the team, elder included" + liveObjective},
+		Spec{MetricTeamDragonsByType, Gauge, "unit", with(TagTeam, TagDragonType), "Dragons slain by the team, by dragon type" + liveObjective},
+		Spec{MetricTeamBarons, Gauge, "unit", team, "Baron Nashor kills" + liveObjective},
+		Spec{MetricTeamHeralds, Gauge, "unit", team, "Rift Herald kills" + liveObjective},
+		Spec{MetricTeamVoidgrubs, Gauge, "unit", team, "Voidgrub (horde) kills" + liveObjective},
+		Spec{MetricTeamAtakhans, Gauge, "unit", team, "Atakhan kills" + liveObjective},
 		Spec{MetricTeamWardsPlaced, Gauge, "unit", team, "Wards placed by the team."},
 		Spec{MetricTeamWardsKilled, Gauge, "unit", team, "Enemy wards destroyed by the team."},
 		Spec{MetricMatchGoldDiff, Gauge, "gold", match, "Team gold, blue minus red."},
 		Spec{MetricMatchXPDiff, Gauge, "point", match, "Team experience, blue minus red."},
-		Spec{MetricMatchGameTime, Gauge, "second", match, "Game clock at the frame."},
-		Spec{MetricEventCount, Count, "event", with(TagEventType), "Timeline events, by type (snake_case of Riot's type)."},
-		Spec{MetricEventChampionKill, Count, "kill", with(TagTeam, TagKillerChampion, TagVictimChampion), "Champion kills by killer and victim champion; team is the killer's."},
-		Spec{MetricEventEliteMonsterKill, Count, "unit", with(TagTeam, TagMonsterType, TagMonsterSubtype), "Epic monster kills; team is the killer's."},
-		Spec{MetricEventBuildingKill, Count, "building", with(TagTeam, TagBuildingType, TagLane, TagTowerType), "Structures destroyed; team is the destroyer's."},
+		Spec{MetricMatchGameTime, Gauge, "second", match, "Game clock at the frame; live: at the poll."},
+		Spec{MetricEventCount, Count, "event", with(TagEventType), "Timeline events, by type (snake_case of Riot's type); live: Live Client events, by snake_case EventName (dragon_kill, turret_killed…), each counted once."},
+		Spec{MetricEventChampionKill, Count, "kill", with(TagTeam, TagKillerChampion, TagVictimChampion), "Champion kills by killer and victim champion; team is the killer's; live: from ChampionKill."},
+		Spec{MetricEventEliteMonsterKill, Count, "unit", with(TagTeam, TagMonsterType, TagMonsterSubtype), "Epic monster kills; team is the killer's; live: from DragonKill, HeraldKill, HordeKill, BaronKill and AtakhanKill."},
+		Spec{MetricEventBuildingKill, Count, "building", with(TagTeam, TagBuildingType, TagLane, TagTowerType), "Structures destroyed; team is the destroyer's; live: from TurretKilled and InhibKilled."},
 		Spec{MetricEventWardPlaced, Count, "unit", with(TagTeam, TagWardType), "Wards placed, by ward type."},
 
 		Spec{MetricLiveInGame, Gauge, "unit", []string{TagPlatform, TagPlayer}, "1 while a tracked player is in a live game, else 0 (spectator-v5)."},

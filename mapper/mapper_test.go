@@ -163,7 +163,13 @@ func TestCatalogCoversOutput(t *testing.T) {
 	}
 	rec := load(t, []string{sampleTimeline}, sampleMatch)
 	emitted := map[string]bool{}
-	for _, b := range mapAll(rec, mapper.Options{}, mapper.Timebase{}) {
+	batches := mapAll(rec, mapper.Options{}, mapper.Timebase{})
+	// And the Live Client captures, whose metrics the timeline lacks.
+	for _, path := range []string{captureRanked, captureSpectate, capturePractice} {
+		g := loadCapture(t, path)
+		batches = append(batches, pollAll(mapper.NewLiveGame(mapper.Options{}), livePolls(g, []int{len(g.Events.Events)}, "KR_1", time.Time{}))...)
+	}
+	for _, b := range batches {
 		for _, p := range b.Points {
 			emitted[p.Name] = true
 			s, ok := specs[p.Name]
@@ -187,7 +193,7 @@ func TestCatalogCoversOutput(t *testing.T) {
 			continue
 		}
 		if !emitted[name] {
-			t.Errorf("catalog lists %s but the sample never emits it", name)
+			t.Errorf("catalog lists %s but neither the sample nor the Live Client captures emit it", name)
 		}
 	}
 }
@@ -305,22 +311,7 @@ func TestGolden(t *testing.T) {
 				tb = mapper.Timebase{Origin: mapper.Describe(rec.Timeline, rec.Match).Start, Speed: 1}
 			}
 			got := render(mapAll(rec, tt.opts, tb))
-			path := filepath.Join("testdata", tt.name, "output.golden")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s; run go test ./mapper -update and review the diff", path)
-			}
+			checkGolden(t, filepath.Join("testdata", tt.name, "output.golden"), got)
 		})
 	}
 }
@@ -361,5 +352,26 @@ func TestTimebaseSaturates(t *testing.T) {
 	}
 	if got, want := tb.At(60000), origin.Add(time.Minute); !got.Equal(want) {
 		t.Errorf("At(60000) = %v, want %v", got, want)
+	}
+}
+
+// checkGolden compares got with the golden file at path, which -update
+// rewrites.
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s; run go test ./mapper -update and review the diff", path)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
@@ -33,6 +34,8 @@ var (
 	bucketDone   = []byte("done")   // match id → matchRecord, finished
 	bucketPUUIDs = []byte("puuids") // platform NUL riot id → resolved at | written at | puuid
 	bucketLive   = []byte("live")   // puuid → game id | at
+	// live cursor key → liveCursorRecord
+	bucketLiveCursors = []byte("livecursors")
 )
 
 // Bolt is a Store in one bbolt file for a single process. Every write is its
@@ -132,7 +135,7 @@ func OpenBolt(path string, set telemetry.Settings, opts ...BoltOption) (*Bolt, e
 	// rather than in a later call.
 	err = guard(func() error {
 		return db.Update(func(tx *bolt.Tx) error {
-			for _, name := range [][]byte{bucketActive, bucketDone, bucketPUUIDs, bucketLive} {
+			for _, name := range [][]byte{bucketActive, bucketDone, bucketPUUIDs, bucketLive, bucketLiveCursors} {
 				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 					return err
 				}
@@ -466,6 +469,46 @@ func (b *Bolt) ClearLiveGame(ctx context.Context, puuid string) error {
 	return nil
 }
 
+// LiveCursor implements Store.
+func (b *Bolt) LiveCursor(ctx context.Context, key string) (int, float64, bool, error) {
+	if err := CheckLiveCursorKey(key); err != nil {
+		return 0, 0, false, err
+	}
+	var (
+		rec liveCursorRecord
+		ok  bool
+	)
+	err := b.view(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketLiveCursors).Get([]byte(key))
+		if v == nil {
+			return nil
+		}
+		var err error
+		rec, err = decodeLiveCursor(v)
+		ok = err == nil
+		return err
+	})
+	if err != nil {
+		return 0, 0, false, b.wrap(fmt.Sprintf("live cursor %q", key), err)
+	}
+	return int(rec.next), rec.gameTime, ok, nil
+}
+
+// SetLiveCursor implements Store.
+func (b *Bolt) SetLiveCursor(ctx context.Context, key string, next int, gameTime float64) error {
+	if err := checkSetLiveCursor(key, next, gameTime); err != nil {
+		return err
+	}
+	rec := liveCursorRecord{next: uint64(next), gameTime: gameTime, at: b.clock.Now()}
+	err := b.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketLiveCursors).Put([]byte(key), rec.encode())
+	})
+	if err != nil {
+		return b.wrap(fmt.Sprintf("set live cursor %q", key), err)
+	}
+	return nil
+}
+
 // Close implements Store.
 func (b *Bolt) Close() error {
 	b.closeOnce.Do(func() {
@@ -510,6 +553,7 @@ func (b *Bolt) prune(tx *bolt.Tx, now time.Time) (active []string, err error) {
 		{bucketDone, func(v []byte) (time.Time, error) { r, err := decodeMatch(v); return r.at, err }},
 		{bucketPUUIDs, func(v []byte) (time.Time, error) { _, _, at, err := decodePUUID(v); return at, err }},
 		{bucketLive, func(v []byte) (time.Time, error) { _, at, err := decodeLive(v); return at, err }},
+		{bucketLiveCursors, func(v []byte) (time.Time, error) { r, err := decodeLiveCursor(v); return r.at, err }},
 	}
 	for i, bk := range buckets {
 		bucket := tx.Bucket(bk.name)
@@ -618,4 +662,46 @@ func decodeLive(v []byte) (int64, time.Time, error) {
 		return 0, time.Time{}, fmt.Errorf("corrupt live-game record (%d bytes)", len(v))
 	}
 	return int64(binary.BigEndian.Uint64(v)), unixMilli(v[8:]), nil
+}
+
+// liveCursorRecord is a live cursor's value in the livecursors bucket:
+// version (1) | next (8, big endian) | game time (8, IEEE 754 binary64 bits,
+// big endian) | at (8, Unix ms), 25 bytes.
+type liveCursorRecord struct {
+	next     uint64
+	gameTime float64
+	at       time.Time // the last write
+}
+
+const (
+	liveCursorVersion = 1
+	liveCursorLen     = 1 + 8 + 8 + 8
+)
+
+func (r liveCursorRecord) encode() []byte {
+	v := append(make([]byte, 0, liveCursorLen), liveCursorVersion)
+	v = binary.BigEndian.AppendUint64(v, r.next)
+	v = binary.BigEndian.AppendUint64(v, math.Float64bits(plainZero(r.gameTime)))
+	return binary.BigEndian.AppendUint64(v, uint64(r.at.UnixMilli()))
+}
+
+func decodeLiveCursor(v []byte) (liveCursorRecord, error) {
+	switch {
+	case len(v) != liveCursorLen:
+		return liveCursorRecord{}, fmt.Errorf("%w: live cursor of %d bytes, want %d", ErrCorruptRecord, len(v), liveCursorLen)
+	case v[0] != liveCursorVersion:
+		return liveCursorRecord{}, fmt.Errorf("%w: live cursor version %d, want %d", ErrCorruptRecord, v[0], liveCursorVersion)
+	}
+	r := liveCursorRecord{
+		next:     binary.BigEndian.Uint64(v[1:9]),
+		gameTime: plainZero(math.Float64frombits(binary.BigEndian.Uint64(v[9:17]))),
+		at:       unixMilli(v[17:25]),
+	}
+	if r.next > MaxLiveCursorNext {
+		return liveCursorRecord{}, fmt.Errorf("%w: live cursor next event id %d over %d", ErrCorruptRecord, r.next, MaxLiveCursorNext)
+	}
+	if err := checkLiveCursor(int64(r.next), r.gameTime); err != nil {
+		return liveCursorRecord{}, fmt.Errorf("%w: live cursor %w", ErrCorruptRecord, err)
+	}
+	return r, nil
 }

@@ -22,10 +22,23 @@ const DefaultRedisPrefix = "riftbridge:"
 // Redis. Claim, Progress, Release and Finish each run as one Lua script,
 // atomic on the server, and leases and heartbeats expire by the server's
 // clock, so replicas' clocks need not agree. Every key starts with a prefix,
-// so several deployments can share a server; each write sets the key to
-// expire after the retention. A single Redis (not Cluster) is expected, and it must
-// persist (AOF or RDB): a Redis that comes back empty has forgotten which
-// matches were emitted.
+// so several deployments can share a server. A single Redis (not Cluster) is
+// expected, and it must persist (AOF or RDB): a Redis that comes back empty
+// has forgotten which matches were emitted.
+//
+// The keys, after the prefix:
+//
+//	match:<match id>         hash, a match's record (see claimScript)
+//	unfinished               sorted set, claimed unfinished match ids by last write
+//	puuid:<platform>:<riot>  string "<resolved at, Unix ms> <puuid>"
+//	live:<puuid>             string, the game id marked live
+//	livecursor:<key>         string "<next event id> <game time, s>"
+//	members                  sorted set, replicas by heartbeat expiry (server Unix ms)
+//
+// The match, puuid, live and livecursor keys expire after the retention,
+// renewed by each write of them; unfinished and members shed their stale
+// entries as they are read. The shared rate limiter's keys are
+// riot/ratelimit's.
 type Redis struct {
 	conn      *redisconn.Conn
 	client    atomic.Pointer[redis.Client] // conn's, or a closed one after Close
@@ -333,6 +346,66 @@ func (r *Redis) SetLiveGame(ctx context.Context, puuid string, gameID int64) err
 func (r *Redis) ClearLiveGame(ctx context.Context, puuid string) error {
 	if err := r.client.Load().Del(ctx, r.prefix+"live:"+puuid).Err(); err != nil {
 		return r.fail("clear live game of "+puuid, err)
+	}
+	return nil
+}
+
+func (r *Redis) liveCursorKey(key string) string {
+	return r.prefix + "livecursor:" + key
+}
+
+// maxLiveCursorValue bounds a live cursor's value: the longest the store
+// writes is 10 digits, a space and a float64's shortest form (at most 24
+// bytes).
+const maxLiveCursorValue = 64
+
+// LiveCursor implements Store. The value is "<next> <game time>", decimal,
+// the game time in Go's shortest 'g' form ("12 754.321").
+func (r *Redis) LiveCursor(ctx context.Context, key string) (int, float64, bool, error) {
+	if err := CheckLiveCursorKey(key); err != nil {
+		return 0, 0, false, err
+	}
+	op := fmt.Sprintf("live cursor %q", key)
+	v, err := r.client.Load().Get(ctx, r.liveCursorKey(key)).Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		return 0, 0, false, nil
+	case redis.HasErrorPrefix(err, "WRONGTYPE"):
+		return 0, 0, false, fmt.Errorf("%s on %s: %w: not a string: %w", op, r.conn.Addr, ErrCorruptRecord, err)
+	case err != nil:
+		return 0, 0, false, r.fail(op, err)
+	}
+	next, gameTime, err := parseLiveCursor(v)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("%s on %s: %w", op, r.conn.Addr, err)
+	}
+	return next, gameTime, true, nil
+}
+
+func parseLiveCursor(v string) (int, float64, error) {
+	if len(v) > maxLiveCursorValue {
+		return 0, 0, fmt.Errorf("%w %s", ErrCorruptRecord, quoteBounded(v))
+	}
+	n, t, ok := strings.Cut(v, " ")
+	next, errN := strconv.ParseInt(n, 10, 64)
+	gameTime, errT := strconv.ParseFloat(t, 64)
+	if !ok || errN != nil || errT != nil {
+		return 0, 0, fmt.Errorf("%w %s", ErrCorruptRecord, quoteBounded(v))
+	}
+	if err := checkLiveCursor(next, gameTime); err != nil {
+		return 0, 0, fmt.Errorf("%w %s: %w", ErrCorruptRecord, quoteBounded(v), err)
+	}
+	return int(next), plainZero(gameTime), nil
+}
+
+// SetLiveCursor implements Store.
+func (r *Redis) SetLiveCursor(ctx context.Context, key string, next int, gameTime float64) error {
+	if err := checkSetLiveCursor(key, next, gameTime); err != nil {
+		return err
+	}
+	v := strconv.Itoa(next) + " " + strconv.FormatFloat(plainZero(gameTime), 'g', -1, 64)
+	if err := r.client.Load().Set(ctx, r.liveCursorKey(key), v, r.retention).Err(); err != nil {
+		return r.fail(fmt.Sprintf("set live cursor %q", key), err)
 	}
 	return nil
 }

@@ -206,9 +206,14 @@ func TestRedisDownAndBack(t *testing.T) {
 		"live game":  func(s *Redis) error { _, _, err := s.LiveGame(t.Context(), "p"); return err },
 		"set live":   func(s *Redis) error { return s.SetLiveGame(t.Context(), "p", 1) },
 		"clear live": func(s *Redis) error { return s.ClearLiveGame(t.Context(), "p") },
-		"heartbeat":  func(s *Redis) error { return s.Heartbeat(t.Context(), "a", time.Minute) },
-		"members":    func(s *Redis) error { _, err := s.Members(t.Context()); return err },
-		"leave":      func(s *Redis) error { return s.Leave(t.Context(), "a") },
+		"live cursor": func(s *Redis) error {
+			_, _, _, err := s.LiveCursor(t.Context(), "g")
+			return err
+		},
+		"set live cursor": func(s *Redis) error { return s.SetLiveCursor(t.Context(), "g", 1, 1) },
+		"heartbeat":       func(s *Redis) error { return s.Heartbeat(t.Context(), "a", time.Minute) },
+		"members":         func(s *Redis) error { _, err := s.Members(t.Context()); return err },
+		"leave":           func(s *Redis) error { return s.Leave(t.Context(), "a") },
 	}
 	// Each call spends a round of dials failing: make them all at once.
 	errs := make(map[string]error, len(calls))

@@ -6,16 +6,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Store is durable emission state: which matches are claimed, how many of
-// their frames were sent, how each ended; resolved PUUIDs; and live games
-// seen, so that their end is not missed. Implementations are safe for
-// concurrent use. Two implement it: Bolt, one local file for a single
-// process (the default), and Redis, shared by replicas that split the
-// players between them (Replicas) and take leases on matches, so that a
-// match shared by players on different replicas is emitted once.
+// their frames were sent, how each ended; resolved PUUIDs; live games seen,
+// so that their end is not missed; and, for each game followed through the
+// game client's Live Client Data API, the next event still to deliver.
+// Implementations are safe for concurrent use. Two implement it: Bolt, one
+// local file for a single process (the default), and Redis, shared by
+// replicas that split the players between them (Replicas) and take leases
+// on matches, so that a match shared by players on different replicas is
+// emitted once.
 //
 // The exactly-once bound: an emitter claims a match, writes and flushes one
 // frame, records it with Progress, and repeats; Finish closes the match. A
@@ -26,6 +31,9 @@ import (
 // value of a series at a timestamp); its events, if it has any, appear
 // twice. The bound holds only if the emitter records every frame before
 // writing the next and stops emitting the match as soon as Progress fails.
+// A live cursor has the same bound with a batch of events for a frame: the
+// source delivers a batch, records it with SetLiveCursor, and only then
+// delivers the next; a crash between the two delivers that batch again.
 //
 // An owner names one emitting worker and must be unique to it: a live lease
 // refuses every Claim, its holder's own included, so two workers that shared
@@ -77,6 +85,21 @@ type Store interface {
 	// ClearLiveGame removes puuid's marker; clearing none is not an error.
 	ClearLiveGame(ctx context.Context, puuid string) error
 
+	// LiveCursor returns where the game followed under key stands: the next
+	// event id still to deliver and the game time (seconds) when that was
+	// recorded; ok is false when nothing is stored for key. key is opaque
+	// to the store and must pass CheckLiveCursorKey. A stored value that
+	// cannot be read back is an error naming key and wrapping
+	// ErrCorruptRecord; SetLiveCursor overwrites it.
+	LiveCursor(ctx context.Context, key string) (next int, gameTime float64, ok bool, err error)
+	// SetLiveCursor records that the events of game key before next were
+	// delivered, at game time gameTime: call it only once they were. It
+	// replaces what is stored, a higher next or a later game time included,
+	// so that a new game under an old key can start over; next must be in
+	// [0, MaxLiveCursorNext] and gameTime finite and not negative. The
+	// record is kept for the store's retention after its last write.
+	SetLiveCursor(ctx context.Context, key string, next int, gameTime float64) error
+
 	// Close releases the store; later calls fail with ErrClosed. It is
 	// idempotent.
 	Close() error
@@ -106,6 +129,20 @@ var (
 	ErrLeaseLost = errors.New("lease lost")
 	// ErrClosed is returned by every call on a closed store.
 	ErrClosed = errors.New("state store closed")
+	// ErrCorruptRecord means one live cursor read back from either backend
+	// is not one the store wrote (damaged, or written by someone else): the
+	// rest of the store is sound, and writing the record anew repairs it.
+	// ErrCorrupt, by contrast, is the whole Bolt file.
+	ErrCorruptRecord = errors.New("corrupt record")
+)
+
+// Bounds of a live cursor.
+const (
+	// MaxLiveCursorKeyLen is the longest key LiveCursor and SetLiveCursor
+	// accept, in bytes.
+	MaxLiveCursorKeyLen = 256
+	// MaxLiveCursorNext is the highest next event id SetLiveCursor accepts.
+	MaxLiveCursorNext = math.MaxInt32
 )
 
 // DefaultRetention is how long a record is kept after its last write unless
@@ -227,4 +264,66 @@ func checkMatch(op, matchID, owner string) error {
 		return fmt.Errorf("%s match %s: empty owner", op, matchID)
 	}
 	return nil
+}
+
+// CheckLiveCursorKey reports why key cannot name a live cursor, or nil: it
+// must be valid UTF-8, non-empty, at most MaxLiveCursorKeyLen bytes and free
+// of control characters (C0, DEL and C1), so that it reads plainly in keys,
+// logs and errors.
+func CheckLiveCursorKey(key string) error {
+	switch {
+	case key == "":
+		return errors.New("live cursor: empty key")
+	case len(key) > MaxLiveCursorKeyLen:
+		return fmt.Errorf("live cursor %s: key over %d bytes", quoteBounded(key), MaxLiveCursorKeyLen)
+	case !utf8.ValidString(key):
+		return fmt.Errorf("live cursor %s: key is not valid UTF-8", quoteBounded(key))
+	}
+	for _, r := range key {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("live cursor %s: key holds control character %U", quoteBounded(key), r)
+		}
+	}
+	return nil
+}
+
+func checkSetLiveCursor(key string, next int, gameTime float64) error {
+	if err := CheckLiveCursorKey(key); err != nil {
+		return fmt.Errorf("set %w", err)
+	}
+	if err := checkLiveCursor(int64(next), gameTime); err != nil {
+		return fmt.Errorf("set live cursor %q: %w", key, err)
+	}
+	return nil
+}
+
+// checkLiveCursor says what is wrong with a cursor's values, written or
+// read back, or nil.
+func checkLiveCursor(next int64, gameTime float64) error {
+	switch {
+	case next < 0 || next > MaxLiveCursorNext:
+		return fmt.Errorf("next event id %d outside [0, %d]", next, MaxLiveCursorNext)
+	case math.IsNaN(gameTime) || math.IsInf(gameTime, 0) || gameTime < 0:
+		return fmt.Errorf("game time %v is not a finite, non-negative number of seconds", gameTime)
+	}
+	return nil
+}
+
+// plainZero turns -0 into 0, so that a game time reads back as a plain
+// number.
+func plainZero(f float64) float64 {
+	if f == 0 {
+		return 0
+	}
+	return f
+}
+
+// quoteBounded quotes s for an error, cut to 64 bytes: a value read back
+// may be anything, of any size.
+func quoteBounded(s string) string {
+	const limit = 64
+	if len(s) <= limit {
+		return fmt.Sprintf("%q", s)
+	}
+	return fmt.Sprintf("%q… (%d bytes)", s[:limit], len(s))
 }

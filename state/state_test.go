@@ -3,9 +3,11 @@ package state
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -322,6 +324,86 @@ func TestStoreContract(t *testing.T) {
 				wantLive(0, false)
 			}
 		}},
+		{"live cursors: missing, set, overwritten higher and lower", false, func(t *testing.T, h *harness) {
+			const key = "CLASSIC|Hide on bush#KR1:Ahri|Señor Kai'Sa#EUW:Kai'Sa|玩家#CN1:Lee Sin"
+			wantNoLiveCursor(t, h.store, key)
+			for _, c := range []struct {
+				next     int
+				gameTime float64
+			}{
+				{0, 0},
+				{3, 61.5},
+				{17, 754.3210987654321}, // higher: kept exactly
+				{17, 760.25},            // the same next, later
+				{1, 12.125},             // lower: a new game under the same key
+				{MaxLiveCursorNext, 1e9},
+			} {
+				mustSetLiveCursor(t, h.store, key, c.next, c.gameTime)
+				wantLiveCursor(t, h.store, key, c.next, c.gameTime)
+			}
+			wantNoLiveCursor(t, h.store, key+"|other")
+			// The bounds of a key: the longest, multi-byte runes included.
+			long := strings.Repeat("é", MaxLiveCursorKeyLen/2)
+			mustSetLiveCursor(t, h.store, long, 2, 30)
+			wantLiveCursor(t, h.store, long, 2, 30)
+			wantLiveCursor(t, h.store, key, MaxLiveCursorNext, 1e9)
+		}},
+		{"a live cursor's game time -0 reads back as 0", false, func(t *testing.T, h *harness) {
+			mustSetLiveCursor(t, h.store, "g", 4, math.Copysign(0, -1))
+			if _, gameTime, _, err := h.store.LiveCursor(ctx(t), "g"); err != nil || gameTime != 0 || math.Signbit(gameTime) {
+				t.Fatalf("game time = %v, %v; want 0", gameTime, err)
+			}
+		}},
+		{"live cursors survive a restart", false, func(t *testing.T, h *harness) {
+			mustSetLiveCursor(t, h.store, "g1", 42, 1234.5)
+			mustSetLiveCursor(t, h.store, "g2", 7, 300)
+			s := h.reopen(t)
+			wantLiveCursor(t, s, "g1", 42, 1234.5)
+			wantLiveCursor(t, s, "g2", 7, 300)
+			mustSetLiveCursor(t, s, "g1", 43, 1240)
+			wantLiveCursor(t, s, "g1", 43, 1240)
+		}},
+		{"live cursor arguments are refused, and nothing is written", false, func(t *testing.T, h *harness) {
+			s := h.store
+			mustSetLiveCursor(t, s, "g", 5, 100)
+			var maxNext int64 = MaxLiveCursorNext // where int is 32 bits, one more wraps negative
+			for _, tc := range []struct {
+				name     string
+				key      string
+				next     int
+				gameTime float64
+			}{
+				{"an empty key", "", 1, 1},
+				{"a key too long", strings.Repeat("k", MaxLiveCursorKeyLen+1), 1, 1},
+				{"a key too long by a rune", strings.Repeat("é", MaxLiveCursorKeyLen/2) + "k", 1, 1},
+				{"a key with NUL", "g\x00", 1, 1},
+				{"a key with a newline", "g\nforged log line", 1, 1},
+				{"a key with a tab", "g\t", 1, 1},
+				{"a key with DEL", "g\x7f", 1, 1},
+				{"a key with a C1 control", "g\u0085", 1, 1},
+				{"a key not UTF-8", "g\xff", 1, 1},
+				{"a negative next", "g", -1, 1},
+				{"a next too high", "g", int(maxNext + 1), 1},
+				{"a negative game time", "g", 1, -0.001},
+				{"a NaN game time", "g", 1, math.NaN()},
+				{"an infinite game time", "g", 1, math.Inf(1)},
+				{"a negative infinite game time", "g", 1, math.Inf(-1)},
+			} {
+				err := s.SetLiveCursor(ctx(t), tc.key, tc.next, tc.gameTime)
+				if err == nil || errors.Is(err, ErrClosed) || errors.Is(err, redisconn.ErrUnavailable) || errors.Is(err, ErrCorruptRecord) {
+					t.Errorf("set with %s: %v, want an argument error", tc.name, err)
+				} else if len(err.Error()) > 200 {
+					t.Errorf("set with %s: an error of %d bytes, want it bounded: %q", tc.name, len(err.Error()), err)
+				}
+				if tc.key == "g" {
+					continue
+				}
+				if _, _, ok, err := s.LiveCursor(ctx(t), tc.key); err == nil || ok || errors.Is(err, redisconn.ErrUnavailable) {
+					t.Errorf("get with %s: ok=%v, %v; want an argument error", tc.name, ok, err)
+				}
+			}
+			wantLiveCursor(t, s, "g", 5, 100)
+		}},
 		{"records are pruned after the retention", true, func(t *testing.T, h *harness) {
 			wantClaim(t, h.store, "KR_done", "a", long, 0, true)
 			mustFinish(t, h.store, "KR_done", "a", Emitted)
@@ -333,6 +415,7 @@ func TestStoreContract(t *testing.T) {
 			if err := h.store.SetLiveGame(ctx(t), "p1", 1); err != nil {
 				t.Fatal(err)
 			}
+			mustSetLiveCursor(t, h.store, "g1", 9, 420.5)
 			h.elapse(h.retention)
 			// Bolt prunes inside a Finish.
 			wantClaim(t, h.store, "KR_trigger", "a", long, 0, true)
@@ -351,6 +434,9 @@ func TestStoreContract(t *testing.T) {
 			}
 			if _, ok, err := h.store.LiveGame(ctx(t), "p1"); ok || err != nil {
 				t.Errorf("live game: ok=%v err=%v, want pruned", ok, err)
+			}
+			if _, _, ok, err := h.store.LiveCursor(ctx(t), "g1"); ok || err != nil {
+				t.Errorf("live cursor: ok=%v err=%v, want pruned", ok, err)
 			}
 		}},
 		{"invalid arguments are refused", false, func(t *testing.T, h *harness) {
@@ -385,6 +471,12 @@ func TestStoreContract(t *testing.T) {
 			if _, err := h.store.Status(ctx(t), "KR_1"); !errors.Is(err, ErrClosed) {
 				t.Fatalf("status after close: %v, want ErrClosed", err)
 			}
+			if _, _, _, err := h.store.LiveCursor(ctx(t), "g"); !errors.Is(err, ErrClosed) {
+				t.Fatalf("live cursor after close: %v, want ErrClosed", err)
+			}
+			if err := h.store.SetLiveCursor(ctx(t), "g", 1, 1); !errors.Is(err, ErrClosed) {
+				t.Fatalf("set live cursor after close: %v, want ErrClosed", err)
+			}
 		}},
 		{"a cancelled context stops the call", false, func(t *testing.T, h *harness) {
 			c, cancel := context.WithCancel(context.Background())
@@ -395,6 +487,13 @@ func TestStoreContract(t *testing.T) {
 			if st := status(t, h.store, "KR_1"); st.Phase != Unseen {
 				t.Fatalf("status = %+v, want unseen", st)
 			}
+			if err := h.store.SetLiveCursor(c, "g", 1, 1); !errors.Is(err, context.Canceled) {
+				t.Fatalf("set live cursor: %v, want context.Canceled", err)
+			}
+			if _, _, _, err := h.store.LiveCursor(c, "g"); !errors.Is(err, context.Canceled) {
+				t.Fatalf("live cursor: %v, want context.Canceled", err)
+			}
+			wantNoLiveCursor(t, h.store, "g")
 		}},
 	}
 	for _, be := range backends() {
@@ -514,4 +613,27 @@ func unfinished(t *testing.T, s Store) []string {
 		t.Fatalf("unfinished: %v", err)
 	}
 	return ids
+}
+
+func mustSetLiveCursor(t *testing.T, s Store, key string, next int, gameTime float64) {
+	t.Helper()
+	if err := s.SetLiveCursor(ctx(t), key, next, gameTime); err != nil {
+		t.Fatalf("set live cursor %q to %d at %v: %v", key, next, gameTime, err)
+	}
+}
+
+func wantLiveCursor(t *testing.T, s Store, key string, wantNext int, wantGameTime float64) {
+	t.Helper()
+	next, gameTime, ok, err := s.LiveCursor(ctx(t), key)
+	if err != nil || !ok || next != wantNext || gameTime != wantGameTime {
+		t.Fatalf("live cursor %q = %d at %v (ok=%v, err=%v), want %d at %v", key, next, gameTime, ok, err, wantNext, wantGameTime)
+	}
+}
+
+func wantNoLiveCursor(t *testing.T, s Store, key string) {
+	t.Helper()
+	next, gameTime, ok, err := s.LiveCursor(ctx(t), key)
+	if err != nil || ok || next != 0 || gameTime != 0 {
+		t.Fatalf("live cursor %q = %d at %v (ok=%v, err=%v), want none", key, next, gameTime, ok, err)
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -55,16 +54,10 @@ func BenchmarkRunMemory1000Players(b *testing.B) {
 		if err := os.WriteFile(path, []byte(cfg.String()), 0o600); err != nil {
 			b.Fatal(err)
 		}
-		cmd := exec.Command(os.Args[0], "run", "--config", path)
-		cmd.Env = append(os.Environ(), "RIFTBRIDGE_TEST_MAIN=1", "RIOT_API_KEY=")
-		var stderr bridgetest.SyncBuffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
+		bridge := startBridge(b, "bridge", path)
+		cmd, stderr := bridge.cmd, bridge.stderr
 		// Ready once every player is resolved; then one telemetry flush
 		// (10 s) that follows the first spectator poll of everyone.
-		b.Cleanup(func() { _ = cmd.Process.Kill() })
 		bridgetest.Eventually(b, "/readyz to be ready", 2*time.Minute, func() bool {
 			code, _ := readyz(health)
 			return code == http.StatusOK

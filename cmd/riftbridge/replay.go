@@ -14,21 +14,23 @@ import (
 )
 
 var replayFlagKeys = map[string]string{
-	"timeline": "replay.timeline",
-	"match":    "replay.match",
-	"speed":    "replay.speed",
-	"backfill": "replay.backfill",
-	"plot":     "replay.plot",
+	"timeline":   "replay.timeline",
+	"match":      "replay.match",
+	"speed":      "replay.speed",
+	"backfill":   "replay.backfill",
+	"plot":       "replay.plot",
+	"liveclient": "replay.liveclient",
 }
 
 func newReplayCmd(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "replay --timeline FILE [--match FILE]",
-		Short: "Replay a recorded match into Datadog (or stdout)",
-		Long: `Replay a recorded match-v5 timeline, optionally with its match file, through the
-mapper into the configured sink. --speed N re-lives the match at N× real time
-with current timestamps (0 = as fast as possible); --backfill sends every
-point with its true historical timestamp instead.`,
+		Use:   "replay --timeline FILE [--match FILE] | --liveclient FILE",
+		Short: "Replay a recorded match or followed game into Datadog (or stdout)",
+		Long: `Replay a recorded match-v5 timeline, optionally with its match file, or a game
+followed through the Live Client Data API (a riftbridge record file, or one
+allgamedata snapshot), through the mapper into the configured sink. --speed N
+re-lives it at N× real time with current timestamps (0 = as fast as possible);
+--backfill sends every point with its true historical timestamp instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			load := func() (*config.Config, error) {
@@ -45,8 +47,12 @@ point with its true historical timestamp instead.`,
 				return err
 			}
 			bar.finish()
-			fmt.Fprintf(stderr, "replayed %s: %d frames, %d points, %d events in %.2fs to %s\n",
-				sum.Match, sum.Frames, sum.Points, sum.Events, sum.Elapsed.Seconds(), sum.Sink)
+			delivered := fmt.Sprintf("%d frames", sum.Frames)
+			if sum.Polls > 0 {
+				delivered = fmt.Sprintf("%d polls", sum.Polls)
+			}
+			fmt.Fprintf(stderr, "replayed %s: %s, %d points, %d events in %.2fs to %s\n",
+				sum.Match, delivered, sum.Points, sum.Events, sum.Elapsed.Seconds(), sum.Sink)
 			return nil
 		},
 	}
@@ -56,6 +62,7 @@ point with its true historical timestamp instead.`,
 	f.Float64("speed", 0, "replay at N× real time; 0 = as fast as possible")
 	f.Bool("backfill", false, "send each point with its true historical timestamp (DogStatsD |T)")
 	f.String("plot", "", "write a PNG of the team gold curves and gold diff to this file")
+	f.String("liveclient", "", "a game followed through the Live Client Data API: a riftbridge record file, or an allgamedata snapshot")
 	return cmd
 }
 

@@ -248,6 +248,13 @@ func TestBadInput(t *testing.T) {
 		{"a device", []string{"replay", "--timeline", "/dev/zero", "--sink", "stdout"}, "/dev/zero: not a regular file (a device)"},
 		{"a directory", []string{"replay", "--timeline", "testdata", "--sink", "stdout"}, "testdata: not a regular file (a directory)"},
 		{"utf-16", []string{"replay", "--timeline", "testdata/utf16.json", "--sink", "stdout"}, "testdata/utf16.json: the file is UTF-16 or UTF-32 text; save it as UTF-8"},
+		{"live: missing file", []string{"replay", "--liveclient", "testdata/nope.jsonl", "--sink", "stdout"}, "testdata/nope.jsonl: no such file"},
+		{"live: a timeline", []string{"replay", "--liveclient", sampleTimeline, "--sink", "stdout"}, "neither a riftbridge recording nor an allgamedata snapshot"},
+		{"live: and a timeline", []string{"replay", "--liveclient", "x.jsonl", "--timeline", sampleTimeline, "--sink", "stdout"}, `"replay.liveclient": replays a followed game instead of a timeline`},
+		{"live: backfill a snapshot", []string{"replay", "--liveclient", "../../samples/liveclient_allgamedata.json", "--backfill", "--sink", "stdout"}, "--backfill needs the time of each poll, which a snapshot lacks"},
+		{"record without --out", []string{"record"}, "record: --out FILE is required"},
+		{"record over http", []string{"record", "--out", "x.jsonl", "--liveclient-addr", "http://127.0.0.1:2999"}, `"liveclient.address": must be an https origin`},
+		{"record with a bad ca file", []string{"record", "--out", "x.jsonl", "--ca-file", "testdata/nope.pem"}, `"liveclient.ca_file": open testdata/nope.pem: no such file or directory`},
 		{"repeated frame", []string{"replay", "--timeline", "testdata/repeated-frame.json", "--sink", "stdout"}, "frame 2 at 60021 ms does not come after frame 1 at 60021 ms: frames repeated or out of order"},
 	}
 	for _, tt := range tests {

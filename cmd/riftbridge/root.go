@@ -46,6 +46,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.AddCommand(
 		newReplayCmd(&g, stdout, stderr),
+		newRecordCmd(&g, stdout, stderr),
 		newRunCmd(&g, stdout, stderr),
 		newDashboardsCmd(loadDashboards, stdout),
 		newVersionCmd(stdout),

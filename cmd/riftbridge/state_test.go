@@ -37,11 +37,11 @@ type bridgeProc struct {
 // startBridge starts `riftbridge run --config configPath`. The test's
 // cleanup kills it if it still runs, and fails the test if the race
 // detector spoke in it.
-func startBridge(t *testing.T, name, configPath string) *bridgeProc {
+func startBridge(t testing.TB, name, configPath string) *bridgeProc {
 	t.Helper()
 	p := &bridgeProc{name: name, stderr: &bridgetest.SyncBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(os.Args[0], "run", "--config", configPath)
-	p.cmd.Env = append(os.Environ(), "RIFTBRIDGE_TEST_MAIN=1")
+	p.cmd.Env = append(os.Environ(), "RIFTBRIDGE_TEST_MAIN=1", "RIOT_API_KEY=")
 	p.cmd.Stdout = io.Discard
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {

@@ -114,6 +114,12 @@ func (f emitFunc) BeginMatch(ctx context.Context, rec *riot.Recording, from int)
 	return &emission{emit: f, rec: rec, next: from}, nil
 }
 
+// BeginGame is for the Live Client source, which this package's sources
+// never use.
+func (f emitFunc) BeginGame(context.Context, string, int) (source.GameEmission, error) {
+	return nil, errors.New("riot/live sources follow no game")
+}
+
 type emission struct {
 	emit emitFunc
 	rec  *riot.Recording

@@ -25,6 +25,7 @@ type PollLoop struct {
 	jitter   float64
 	timeout  time.Duration
 	trigger  <-chan struct{}
+	rearm    <-chan struct{}
 	ticks    <-chan time.Time
 	failures *FailureLog
 	set      telemetry.Settings
@@ -43,6 +44,11 @@ func WithTimeout(d time.Duration) PollOption { return func(l *PollLoop) { l.time
 // WithTrigger makes each value received from ch ask for a poll now (a game
 // just ended); it counts as a tick. Run only. Default: none.
 func WithTrigger(ch <-chan struct{}) PollOption { return func(l *PollLoop) { l.trigger = ch } }
+
+// WithRearm makes each value received from ch start the current wait over
+// from interval(), without a poll: for a loop whose interval just changed
+// (a game began), so that it need not sit out the old one. Run only.
+func WithRearm(ch <-chan struct{}) PollOption { return func(l *PollLoop) { l.rearm = ch } }
 
 // WithTicks replaces the timer with ch, so that tests fire ticks by hand.
 // Run only. Default: the interval's timer.
@@ -120,6 +126,11 @@ func (l *PollLoop) Run(ctx context.Context) {
 				timer.Reset(l.next())
 			}
 		case <-l.trigger:
+		case <-l.rearm:
+			if timer != nil {
+				timer.Reset(l.next())
+			}
+			continue
 		}
 		start()
 	}

@@ -55,17 +55,6 @@ func runLoop(t *testing.T, l *PollLoop) {
 	t.Cleanup(func() { cancel(); <-ch })
 }
 
-func recv[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(5 * time.Second):
-		t.Fatalf("no %s", what)
-		panic("unreachable")
-	}
-}
-
 func TestPollLoopTicks(t *testing.T) {
 	ev := newPollEvents()
 	ticks := make(chan time.Time)
@@ -75,16 +64,16 @@ func TestPollLoopTicks(t *testing.T) {
 		telemetry.Settings{Observer: ev}, WithTicks(ticks), WithTrigger(trigger))
 	runLoop(t, l)
 
-	recv(t, ev.polled, "poll at start")
+	bridgetest.Recv(t, ev.polled, "poll at start", 5*time.Second)
 	for i := range 3 {
 		ticks <- time.Now()
-		recv(t, ev.polled, "poll on tick")
+		bridgetest.Recv(t, ev.polled, "poll on tick", 5*time.Second)
 		if got := polls.Load(); got != int32(i+2) {
 			t.Fatalf("%d polls after %d ticks, want %d", got, i+1, i+2)
 		}
 	}
 	trigger <- struct{}{}
-	recv(t, ev.polled, "poll on trigger")
+	bridgetest.Recv(t, ev.polled, "poll on trigger", 5*time.Second)
 	if got := polls.Load(); got != 5 {
 		t.Errorf("%d polls, want 5: start, 3 ticks, 1 trigger", got)
 	}
@@ -113,21 +102,21 @@ func TestPollLoopSkipsWhileBusy(t *testing.T) {
 	free := func() { releaseOnce.Do(func() { close(release) }) }
 	t.Cleanup(free) // runs before runLoop's: Run waits for the held poll
 
-	recv(t, started, "poll at start")
+	bridgetest.Recv(t, started, "poll at start", 5*time.Second)
 	for range 3 {
 		ticks <- time.Now()
-		recv(t, ev.skipped, "skip report")
+		bridgetest.Recv(t, ev.skipped, "skip report", 5*time.Second)
 	}
 	trigger <- struct{}{}
-	recv(t, ev.skipped, "skip report for the trigger")
+	bridgetest.Recv(t, ev.skipped, "skip report for the trigger", 5*time.Second)
 	free()
-	recv(t, ev.polled, "end of the held poll")
+	bridgetest.Recv(t, ev.polled, "end of the held poll", 5*time.Second)
 	if got := polls.Load(); got != 1 {
 		t.Fatalf("%d polls while one was held, want 1", got)
 	}
 	// Free again: the next tick polls.
 	ticks <- time.Now()
-	recv(t, ev.polled, "poll after the held one")
+	bridgetest.Recv(t, ev.polled, "poll after the held one", 5*time.Second)
 	if got := polls.Load(); got != 2 {
 		t.Errorf("%d polls, want 2", got)
 	}
@@ -174,7 +163,7 @@ func TestPollLoopFreeWhenReported(t *testing.T) {
 		return nil
 	}, telemetry.Settings{Observer: ev}, WithTicks(ticks))
 	runLoop(t, l)
-	recv(t, ev.polled, "first report")
+	bridgetest.Recv(t, ev.polled, "first report", 5*time.Second)
 	select {
 	case <-ev.polled:
 	case <-ev.skipped:
@@ -194,7 +183,7 @@ func TestPollLoopTimeout(t *testing.T) {
 		return ctx.Err()
 	}, telemetry.Settings{Observer: ev}, WithTimeout(20*time.Millisecond), WithTicks(make(chan time.Time)))
 	runLoop(t, l)
-	if err := recv(t, ev.polled, "poll end"); !errors.Is(err, context.DeadlineExceeded) {
+	if err := bridgetest.Recv(t, ev.polled, "poll end", 5*time.Second); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("poll ended with %v, want the timeout", err)
 	}
 	if !hadDeadline.Load() {
@@ -280,12 +269,12 @@ func TestPollLoopInterval(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if err := recv(t, ev.polled, "poll on tick"); err != nil {
+		if err := bridgetest.Recv(t, ev.polled, "poll on tick", 5*time.Second); err != nil {
 			t.Fatal(err)
 		}
 		return clk.Since(before)
 	}
-	if err := recv(t, ev.polled, "poll at start"); err != nil {
+	if err := bridgetest.Recv(t, ev.polled, "poll at start", 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if err := blockUntil(clk, 1); err != nil {
@@ -364,11 +353,11 @@ func TestPollLoopFailuresWarnSparingly(t *testing.T) {
 	}
 	for _, l := range loops {
 		runLoop(t, l)
-		recv(t, evs.polled, "poll at start")
+		bridgetest.Recv(t, evs.polled, "poll at start", 5*time.Second)
 	}
 	for _, tick := range ticks {
 		tick <- clk.Now()
-		recv(t, evs.polled, "poll on tick")
+		bridgetest.Recv(t, evs.polled, "poll on tick", 5*time.Second)
 	}
 	warns := func() int { return strings.Count(logs(), "level=WARN") }
 	failed := func() int { return strings.Count(logs(), `msg="poll failed`) }
@@ -379,12 +368,63 @@ func TestPollLoopFailuresWarnSparingly(t *testing.T) {
 	}
 	clk.Advance(time.Minute)
 	ticks[0] <- clk.Now()
-	recv(t, evs.polled, "poll on tick")
+	bridgetest.Recv(t, evs.polled, "poll on tick", 5*time.Second)
 	bridgetest.Eventually(t, "9 failures logged", 5*time.Second, func() bool { return failed() >= 9 }, logs)
 	if n := warns(); n != 3 {
 		t.Errorf("%d warnings once Every has passed, want 3", n)
 	}
 	if !strings.Contains(logs(), "poller=spectator") || !strings.Contains(logs(), "<html>") {
 		t.Errorf("the warning does not name the poller and the error:\n%s", logs())
+	}
+}
+
+// TestPollLoopRearm: a rearm starts the wait over from the interval as it
+// is now, without a poll, so a loop whose interval shrank does not sit out
+// the long wait it armed before.
+func TestPollLoopRearm(t *testing.T) {
+	clk := clockwork.NewFakeClockAt(t0)
+	ev := newPollEvents()
+	var mu sync.Mutex
+	interval := time.Hour
+	rearm := make(chan struct{})
+	l := NewPollLoop("test", func() time.Duration {
+		mu.Lock()
+		defer mu.Unlock()
+		return interval
+	}, func(context.Context) error { return nil }, telemetry.Settings{Clock: clk, Observer: ev}, WithRearm(rearm))
+	runLoop(t, l)
+	if err := bridgetest.Recv(t, ev.polled, "poll at start", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := blockUntil(clk, 1); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	interval = time.Second
+	mu.Unlock()
+	rearm <- struct{}{}
+	select {
+	case <-ev.polled:
+		t.Fatal("a rearm polled")
+	case <-time.After(50 * time.Millisecond):
+	}
+	// A poll within seconds of fake time, not the hour armed before; the
+	// steps leave the loop time to re-arm.
+	for step := 0; ; step++ {
+		if err := blockUntil(clk, 1); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(time.Second)
+		select {
+		case err := <-ev.polled:
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		if step == 5 {
+			t.Fatal("no poll within 5 s of the rearm")
+		}
 	}
 }

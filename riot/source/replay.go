@@ -7,6 +7,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/jonboulle/clockwork"
+
 	"github.com/riftbridge/riftbridge/bridge/telemetry"
 	"github.com/riftbridge/riftbridge/riot"
 )
@@ -67,18 +69,23 @@ func (r *Replay) Run(ctx context.Context, emit Emitter) error {
 // waitFor blocks until the moment that lies gameMS of game time after start
 // at the replay's speed, or ctx is done.
 func (r *Replay) waitFor(ctx context.Context, start time.Time, gameMS int64) error {
+	return waitPaced(ctx, r.set.Clock, start, time.Duration(gameMS)*time.Millisecond, r.speed)
+}
+
+// waitPaced blocks until offset, divided by speed, after start, or ctx is
+// done; speed 0 does not wait.
+func waitPaced(ctx context.Context, clock clockwork.Clock, start time.Time, offset time.Duration, speed float64) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if r.speed == 0 {
+	if speed == 0 || offset <= 0 {
 		return nil
 	}
-	offset := time.Duration(float64(gameMS) * float64(time.Millisecond) / r.speed)
-	d := start.Add(offset).Sub(r.set.Clock.Now())
+	d := start.Add(time.Duration(float64(offset) / speed)).Sub(clock.Now())
 	if d <= 0 {
 		return nil
 	}
-	t := r.set.Clock.NewTimer(d)
+	t := clock.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

@@ -60,6 +60,11 @@ func (r *recorder) BeginMatch(_ context.Context, rec *riot.Recording, from int) 
 	return &recordedEmission{r: r}, nil
 }
 
+func (r *recorder) BeginGame(_ context.Context, key string, from int) (GameEmission, error) {
+	r.record("begin game %s from %d", key, from)
+	return &recordedEmission{r: r}, nil
+}
+
 // Events returns what was recorded so far.
 func (r *recorder) Events() []string {
 	r.mu.Lock()
@@ -87,6 +92,11 @@ func (m *recordedEmission) Frame(_ context.Context, i int) error {
 	if m.r.frame != nil {
 		return m.r.frame(i)
 	}
+	return nil
+}
+
+func (m *recordedEmission) Poll(_ context.Context, p GamePoll) error {
+	m.r.record("poll at %s: %d events", p.At.Format(time.RFC3339), len(p.Events))
 	return nil
 }
 
@@ -147,7 +157,7 @@ func (c *timerClock) Waits() []time.Duration {
 // clk, advances clk by that wait, until Run returns; it returns Run's
 // error. Simulated time moves only by the replay's waits and what emit
 // advances.
-func play(t *testing.T, clk *timerClock, r *Replay, emit Emitter) error {
+func play(t *testing.T, clk *timerClock, r Source, emit Emitter) error {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- r.Run(t.Context(), emit) }()
@@ -313,7 +323,7 @@ func TestReplayCancel(t *testing.T) {
 				}
 				cancel()
 			}
-			err := recv(t, done, "end of Run")
+			err := bridgetest.Recv(t, done, "end of Run", 5*time.Second)
 			if !errors.Is(err, context.Canceled) {
 				t.Errorf("Run = %v, want context.Canceled", err)
 			}
@@ -413,8 +423,12 @@ func (discard) Live(context.Context, riot.Live) error { return nil }
 func (discard) BeginMatch(context.Context, *riot.Recording, int) (Emission, error) {
 	return discard{}, nil
 }
-func (discard) Frame(context.Context, int) error { return nil }
-func (discard) End()                             {}
+func (discard) BeginGame(context.Context, string, int) (GameEmission, error) {
+	return discard{}, nil
+}
+func (discard) Frame(context.Context, int) error     { return nil }
+func (discard) Poll(context.Context, GamePoll) error { return nil }
+func (discard) End()                                 {}
 
 // BenchmarkReplay is a whole replay from file to emitted frames, to compare
 // with BenchmarkDecodeTimelineStdlib.

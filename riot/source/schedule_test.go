@@ -230,21 +230,21 @@ func TestScheduleSkipsWhileBusy(t *testing.T) {
 	t.Cleanup(free) // runs before runSchedule's: Run waits for the held poll
 
 	s.Add(t.Context(), l, nil)
-	recv(t, started, "poll at once")
+	bridgetest.Recv(t, started, "poll at once", 5*time.Second)
 	for range 3 {
 		bridgetest.Eventually(t, "Run to park", 5*time.Second, func() bool { return parked(s) })
 		clk.Advance(10 * time.Second)
-		recv(t, ev.skipped, "skip report")
+		bridgetest.Recv(t, ev.skipped, "skip report", 5*time.Second)
 	}
 	free()
-	recv(t, ev.polled, "end of the held poll")
+	bridgetest.Recv(t, ev.polled, "end of the held poll", 5*time.Second)
 	if got := polls.Load(); got != 1 {
 		t.Fatalf("%d polls while one was held, want 1", got)
 	}
 	bridgetest.Eventually(t, "the schedule to settle", 5*time.Second, s.Settled)
 	// Free again: the next due time polls.
 	advance(t, clk, s, 10*time.Second)
-	recv(t, ev.polled, "poll after the held one")
+	bridgetest.Recv(t, ev.polled, "poll after the held one", 5*time.Second)
 	if got := polls.Load(); got != 2 {
 		t.Errorf("%d polls, want 2", got)
 	}
@@ -322,7 +322,7 @@ func TestScheduleStopWaitsForPoll(t *testing.T) {
 		return nil
 	}, set)
 	s.Add(ctx, l, func() { stopped <- returned.Load() })
-	recv(t, started, "poll at once")
+	bridgetest.Recv(t, started, "poll at once", 5*time.Second)
 
 	cancel()
 	bridgetest.Eventually(t, "the loop to leave the schedule", 5*time.Second, func() bool { return scheduledLoops(s) == 0 })
@@ -332,7 +332,7 @@ func TestScheduleStopWaitsForPoll(t *testing.T) {
 	default:
 	}
 	free()
-	if !recv(t, stopped, "onStop") {
+	if !bridgetest.Recv(t, stopped, "onStop", 5*time.Second) {
 		t.Error("onStop called before the poll returned")
 	}
 	if !sawEnd.Load() {
@@ -393,7 +393,7 @@ func TestScheduleLoopSettings(t *testing.T) {
 	}, set, WithTimeout(20*time.Millisecond), WithTicks(ticks), WithTrigger(trigger))
 	s.Add(t.Context(), l, nil)
 
-	r := recv(t, obs.ch, "poll report")
+	r := bridgetest.Recv(t, obs.ch, "poll report", 5*time.Second)
 	if r.poller != "spectator" || !errors.Is(r.err, context.DeadlineExceeded) {
 		t.Errorf("reported %s ending with %v, want spectator and the timeout", r.poller, r.err)
 	}

@@ -92,6 +92,35 @@ func ListenUnixAt(t testing.TB, path string, opts ...Option) *Server {
 	return serve(t, conn, "unix://"+path, opts)
 }
 
+// ListenFunc listens for UDP datagrams on a loopback port and hands each
+// to fn with its arrival time, keeping none: for benchmarks that run for
+// any b.N, or time what they receive. It returns the address; the listener
+// closes when t ends.
+func ListenFunc(t testing.TB, fn func(datagram []byte, at time.Time)) string {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 1<<16)
+		for {
+			n, _, err := conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			fn(buf[:n], time.Now())
+		}
+	}()
+	t.Cleanup(func() {
+		conn.Close()
+		<-done
+	})
+	return conn.LocalAddr().String()
+}
+
 // FreeUDPAddr returns a loopback UDP address nothing listens on, for a
 // server started later with ListenUDPAt.
 func FreeUDPAddr(t testing.TB) string {

@@ -210,3 +210,34 @@ func TestParsesDatadogGo(t *testing.T) {
 		})
 	}
 }
+
+func TestListenFunc(t *testing.T) {
+	got := make(chan string, 2)
+	before := time.Now()
+	addr := ListenFunc(t, func(d []byte, at time.Time) {
+		if at.Before(before) {
+			t.Errorf("arrival %v before the send", at)
+		}
+		got <- string(d) // d is reused: copy it
+	})
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, d := range []string{"a:1|c", "b:2|g"} {
+		if _, err := conn.Write([]byte(d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []string{"a:1|c", "b:2|g"} {
+		select {
+		case d := <-got:
+			if d != want {
+				t.Errorf("datagram %q, want %q", d, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no datagram %q", want)
+		}
+	}
+}
