@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/riftbridge/riftbridge/riot/liveclient"
@@ -138,10 +137,18 @@ func (c *Client) get(ctx context.Context, endpoint string, eventID int) ([]byte,
 }
 
 // gone tells a game client that is not there, or went away mid-answer,
-// from other transport failures (a certificate refused, a timeout).
+// from other failures (a certificate refused, a timeout). It goes by the
+// operation that failed rather than by errno, which Windows, where the game
+// runs, numbers apart.
 func gone(err error) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return true
+	}
 	var op *net.OpError
-	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		(errors.As(err, &op) && op.Op == "dial" && errors.Is(err, syscall.EHOSTUNREACH))
+	if errors.As(err, &op) && !op.Timeout() {
+		// Nothing listening (refused, unreachable), or the connection cut
+		// as the client left the game.
+		return op.Op == "dial" || op.Op == "read"
+	}
+	return false
 }

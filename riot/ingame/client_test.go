@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -199,5 +201,32 @@ func TestClientBounds(t *testing.T) {
 func TestRiotRoots(t *testing.T) {
 	if subjects := RiotRoots().Subjects(); len(subjects) != 1 {
 		t.Fatalf("%d roots bundled, want Riot's one", len(subjects))
+	}
+}
+
+// timeoutErr is a net.Error that timed out.
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }
+
+// TestGone classifies by the failed operation, as on Windows, where the
+// errnos differ from Linux's.
+func TestGone(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connectex: No connection could be made")}, true},
+		{&net.OpError{Op: "read", Net: "tcp", Err: errors.New("wsarecv: An existing connection was forcibly closed")}, true},
+		{fmt.Errorf("get: %w", io.ErrUnexpectedEOF), true},
+		{&net.OpError{Op: "read", Net: "tcp", Err: timeoutErr{}}, false},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: timeoutErr{}}, false},
+		{errors.New("tls: failed to verify certificate"), false},
+	} {
+		if got := gone(tc.err); got != tc.want {
+			t.Errorf("gone(%v) = %t, want %t", tc.err, got, tc.want)
+		}
 	}
 }
