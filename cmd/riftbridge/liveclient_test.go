@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,6 +46,27 @@ liveclient:
 		t.Fatal(err)
 	}
 	return path
+}
+
+// startRun runs `riftbridge run --config path` in-process, as main does;
+// stop cancels it, as SIGTERM does, and returns its exit code.
+func startRun(t *testing.T, path string) (stop func() int, stderr *bridgetest.SyncBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr = &bridgetest.SyncBuffer{}
+	exit := make(chan int, 1)
+	go func() { exit <- run(ctx, []string{"run", "--config", path}, &bytes.Buffer{}, stderr) }()
+	var code int
+	var once sync.Once
+	stop = func() int {
+		once.Do(func() {
+			cancel()
+			code = bridgetest.Recv(t, exit, "run to stop", 10*time.Second)
+		})
+		return code
+	}
+	t.Cleanup(func() { stop() })
+	return stop, stderr
 }
 
 // liveFigures are what the Agent must hold once the capture's game is over:
@@ -103,12 +125,7 @@ func TestRunLiveClient(t *testing.T) {
 	dsd := statsdtest.ListenUDP(t)
 	path := writeLiveConfig(t, srv, dsd.Addr(), filepath.Join(t.TempDir(), "state.db"))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr bridgetest.SyncBuffer
-	exit := make(chan int, 1)
-	go func() { exit <- run(ctx, []string{"run", "--config", path}, &bytes.Buffer{}, &stderr) }()
-
+	stopRun, stderr := startRun(t, path)
 	wait, stop := context.WithTimeout(context.Background(), 90*time.Second)
 	defer stop()
 	if _, err := dsd.WaitFor(wait, func(lines []string) bool {
@@ -122,16 +139,11 @@ func TestRunLiveClient(t *testing.T) {
 	// Idle now: a few idle polls (5 s apart) find the API gone, quietly.
 	quiet := stderr.String()
 	time.Sleep(6 * time.Second)
-	select {
-	case code := <-exit:
-		t.Fatalf("run exited %d after the game; stderr:\n%s", code, stderr.String())
-	default:
-	}
 	if after := stderr.String(); after != quiet {
 		t.Errorf("idle after the game, the bridge logged:\n%s", strings.TrimPrefix(after, quiet))
 	}
-	cancel()
-	if code := bridgetest.Recv(t, exit, "run to stop", 10*time.Second); code != 0 {
+	// Still running: it stops on the signal with 0, as a service does.
+	if code := stopRun(); code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
 	}
 	lines, err := dsd.Sync(context.Background())
@@ -206,13 +218,9 @@ func TestRunLiveClientRestart(t *testing.T) {
 	path := writeLiveConfig(t, srv, dsd.Addr(), filepath.Join(t.TempDir(), "state.db"))
 
 	start := func() (stop func() string, stderr *bridgetest.SyncBuffer) {
-		ctx, cancel := context.WithCancel(context.Background())
-		stderr = &bridgetest.SyncBuffer{}
-		exit := make(chan int, 1)
-		go func() { exit <- run(ctx, []string{"run", "--config", path}, &bytes.Buffer{}, stderr) }()
+		stopRun, stderr := startRun(t, path)
 		return func() string {
-			cancel()
-			if code := bridgetest.Recv(t, exit, "run to stop", 10*time.Second); code != 0 {
+			if code := stopRun(); code != 0 {
 				t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
 			}
 			return stderr.String()
@@ -314,17 +322,12 @@ func TestRunLiveClientImpostor(t *testing.T) {
 	srv := lctest.New(t, lctest.Game{Capture: bridgetest.ReadFile(t, rankedCapture)}, lctest.WithUntrustedLeaf())
 	dsd := statsdtest.ListenUDP(t)
 	path := writeLiveConfig(t, srv, dsd.Addr(), filepath.Join(t.TempDir(), "state.db"))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr bridgetest.SyncBuffer
-	exit := make(chan int, 1)
-	go func() { exit <- run(ctx, []string{"run", "--config", path}, &bytes.Buffer{}, &stderr) }()
+	stopRun, stderr := startRun(t, path)
 	bridgetest.Eventually(t, "the certificate to be refused", 30*time.Second, func() bool {
 		return strings.Contains(stderr.String(), "unknown authority")
 	}, stderr.String)
 	time.Sleep(time.Second) // polls meanwhile are refused as quietly
-	cancel()
-	if code := bridgetest.Recv(t, exit, "run to stop", 10*time.Second); code != 0 {
+	if code := stopRun(); code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
 	}
 	if n := strings.Count(stderr.String(), "level=WARN"); n != 1 {

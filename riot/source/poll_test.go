@@ -280,20 +280,11 @@ func TestPollLoopInterval(t *testing.T) {
 	if err := blockUntil(clk, 1); err != nil {
 		t.Fatal(err)
 	}
-	for range 10 {
-		if d := step(); d < 60*time.Second || d > 66*time.Second {
-			t.Errorf("waited %v, want 60s to 66s", d)
-		}
-	}
-	mu.Lock()
-	interval = 10 * time.Second
-	mu.Unlock()
-	step() // the wait armed before the change
-	for range 5 {
-		if d := step(); d < 10*time.Second || d > 11*time.Second {
-			t.Errorf("after the change: waited %v, want 10s to 11s", d)
-		}
-	}
+	checkIntervals(t, step, func(d time.Duration) {
+		mu.Lock()
+		interval = d
+		mu.Unlock()
+	})
 	if n := len(ev.skipped); n != 0 {
 		t.Errorf("%d ticks skipped, want none", n)
 	}
@@ -425,6 +416,25 @@ func TestPollLoopRearm(t *testing.T) {
 		}
 		if step == 5 {
 			t.Fatal("no poll within 5 s of the rearm")
+		}
+	}
+}
+
+// checkIntervals takes ten waits of a 60 s interval with 10 % jitter, then
+// sets the interval to 10 s: the wait armed before the change runs out, and
+// the next five take the new interval.
+func checkIntervals(t *testing.T, step func() time.Duration, setInterval func(time.Duration)) {
+	t.Helper()
+	for range 10 {
+		if d := step(); d < 60*time.Second || d > 66*time.Second {
+			t.Errorf("waited %v, want 60s to 66s", d)
+		}
+	}
+	setInterval(10 * time.Second)
+	step() // the wait armed before the change
+	for range 5 {
+		if d := step(); d < 10*time.Second || d > 11*time.Second {
+			t.Errorf("after the change: waited %v, want 10s to 11s", d)
 		}
 	}
 }
